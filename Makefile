@@ -1,0 +1,71 @@
+# Two commands on a fresh machine: `make run` and `make test` (see README.md).
+
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip
+MANAGE := $(PY) manage.py
+PYTEST_ARGS ?=
+
+# The machine's Python, 3.11 or newer.
+PYTHON ?= $(shell for p in python3.13 python3.12 python3.11 python3; do \
+	if command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; \
+	then command -v $$p; break; fi; done)
+
+.PHONY: run test lint typecheck unit e2e deps dev-deps frontend migrate seed up down bench clean
+
+$(VENV)/.created:
+	@test -n "$(PYTHON)" || { echo "Python 3.11 or newer is required (python3.11, python3.12, python3.13 or python3)."; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade "pip>=25.1"
+	@touch $@
+
+$(VENV)/.deps: $(VENV)/.created pyproject.toml requirements/constraints.txt
+	$(PIP) install --quiet -c requirements/constraints.txt --group runtime
+	@touch $@
+
+$(VENV)/.dev-deps: $(VENV)/.deps
+	$(PIP) install --quiet -c requirements/constraints.txt --group dev
+	@touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+deps: $(VENV)/.deps node_modules/.installed
+dev-deps: $(VENV)/.dev-deps node_modules/.installed
+frontend: node_modules/.installed
+
+migrate: deps
+	$(MANAGE) migrate --noinput
+
+seed: migrate
+	$(MANAGE) seed_demo
+
+run: seed
+	$(MANAGE) runserver 127.0.0.1:8000
+
+lint: dev-deps
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+typecheck: dev-deps
+	$(VENV)/bin/mypy .
+
+unit: dev-deps
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+test: dev-deps
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy .
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+up:
+	docker compose up --build -d
+
+down:
+	docker compose down
+
+clean:
+	rm -rf $(VENV) node_modules staticfiles .mypy_cache .pytest_cache .ruff_cache

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class CissConfig(AppConfig):
+    name = "ciss"
+    verbose_name = "Information sharing (CISS)"

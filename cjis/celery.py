@@ -1,0 +1,31 @@
+"""The Celery application.
+
+Reliability settings live in ``cjis/settings.py`` (``CELERY_*``): tasks are acknowledged
+only after they finish (``acks_late``) and given back to the broker when a worker dies
+(``task_reject_on_worker_lost``); each worker takes one message at a time (prefetch 1);
+Redis's visibility timeout is longer than any countdown or retry backoff
+(``CELERY_MAX_TASK_DELAY``), so a delayed task is never handed out twice. Without
+``REDIS_URL`` tasks run eagerly in the web process.
+"""
+
+import os
+
+from celery import Celery
+from celery.schedules import crontab
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cjis.settings")
+
+app = Celery("cjis")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+app.conf.beat_schedule = {
+    "disable-inactive-accounts": {
+        "task": "portal.tasks.disable_inactive_accounts",
+        "schedule": crontab(hour=2, minute=15),
+    },
+    "expire-temporary-passwords": {
+        "task": "portal.tasks.expire_temporary_passwords",
+        "schedule": crontab(minute=5),
+    },
+}

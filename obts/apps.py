@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class ObtsConfig(AppConfig):
+    name = "obts"
+    verbose_name = "Offender tracking (OBTS)"

@@ -1,0 +1,35 @@
+from typing import Any
+
+from django.conf import settings
+from django.http import HttpRequest
+from django.urls import reverse
+
+from portal.models import User
+from portal.roles import Role
+
+# Navigation: (label, url name, roles that see it; empty = every signed-in user).
+NAVIGATION: list[tuple[str, str, tuple[Role, ...]]] = [
+    ("Home", "portal:home", ()),
+    ("Account support", "portal:support_accounts", (Role.HELP_DESK, Role.ADMINISTRATOR)),
+    ("Audit log", "portal:audit_log", (Role.AUDITOR, Role.CJIS_SECURITY, Role.ADMINISTRATOR)),
+    ("API clients", "portal:api_clients", (Role.CJIS_SECURITY, Role.ADMINISTRATOR)),
+    ("Administration", "admin:index", (Role.ADMINISTRATOR,)),
+]
+
+
+def portal(request: HttpRequest) -> dict[str, Any]:
+    user = getattr(request, "user", None)
+    nav = []
+    signed_in = isinstance(user, User) and user.is_verified()  # type: ignore[attr-defined]
+    if signed_in and isinstance(user, User):
+        for label, name, roles in NAVIGATION:
+            if not roles or user.has_role(*roles):
+                url = reverse(name)
+                nav.append({"label": label, "url": url, "current": request.path == url})
+    return {
+        "state_name": settings.STATE_NAME,
+        "help_desk_contact": settings.HELP_DESK_CONTACT,
+        "navigation": nav,
+        "fully_signed_in": signed_in,
+        "idle_timeout_seconds": int(settings.SESSION_IDLE_TIMEOUT.total_seconds()),
+    }

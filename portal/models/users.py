@@ -1,0 +1,113 @@
+import uuid
+from datetime import datetime
+from functools import cached_property
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.utils import timezone
+
+from portal.models.agencies import Agency
+from portal.roles import Claim, Role
+
+
+class User(AbstractUser):
+    """A person who signs in to the portal. Every user belongs to an agency."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    agency = models.ForeignKey(
+        Agency, on_delete=models.PROTECT, null=True, blank=True, related_name="users"
+    )
+    title = models.CharField(max_length=120, blank=True)
+    phone = models.CharField(max_length=40, blank=True)
+    password_changed_at = models.DateTimeField(null=True, blank=True)
+    must_change_password = models.BooleanField(
+        default=False, help_text="Asked for a new password right after the next sign-in."
+    )
+    temporary_password_expires_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When the temporary password stops working if it has not been replaced.",
+    )
+    disabled_reason = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["username"]
+
+    def set_password(self, raw_password: str | None) -> None:
+        super().set_password(raw_password)
+        self.password_changed_at = timezone.now()
+
+    @cached_property
+    def role_codes(self) -> frozenset[str]:
+        codes = {grant.role for grant in self.role_grants.all()}
+        if self.is_superuser:
+            codes.add(Role.ADMINISTRATOR)
+        return frozenset(codes)
+
+    @cached_property
+    def claim_codes(self) -> frozenset[str]:
+        return frozenset(grant.claim for grant in self.claim_grants.all())
+
+    def has_role(self, *roles: str) -> bool:
+        return not self.role_codes.isdisjoint(roles)
+
+    def has_claim(self, claim: str) -> bool:
+        return claim in self.claim_codes
+
+    @property
+    def roles_display(self) -> list[str]:
+        return [Role(code).label for code in Role.values if code in self.role_codes]
+
+    def password_expired(self, now: datetime | None = None) -> bool:
+        if self.password_changed_at is None:
+            return False
+        now = now or timezone.now()
+        return now - self.password_changed_at > settings.PASSWORD_MAX_AGE
+
+    def temporary_password_expired(self, now: datetime | None = None) -> bool:
+        if self.temporary_password_expires_at is None:
+            return False
+        return (now or timezone.now()) >= self.temporary_password_expires_at
+
+    def password_change_required(self) -> bool:
+        return self.must_change_password or self.password_expired()
+
+    def refresh_from_db(self, *args: Any, **kwargs: Any) -> None:
+        super().refresh_from_db(*args, **kwargs)
+        for name in ("role_codes", "claim_codes"):
+            self.__dict__.pop(name, None)
+
+
+class RoleGrant(models.Model):
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="role_grants")
+    role = models.CharField(max_length=30, choices=Role.choices)
+    granted_at = models.DateTimeField(default=timezone.now)
+    granted_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "role"], name="unique_user_role")]
+
+    def __str__(self) -> str:
+        return f"{self.user} is {self.get_role_display()}"
+
+
+class ClaimGrant(models.Model):
+    """A claim held by a user, with who granted it and why (e.g. an access request)."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="claim_grants")
+    claim = models.CharField(max_length=80, choices=Claim.choices)
+    granted_at = models.DateTimeField(default=timezone.now)
+    granted_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    reason = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "claim"], name="unique_user_claim")]
+
+    def __str__(self) -> str:
+        return f"{self.user} holds {self.get_claim_display()}"

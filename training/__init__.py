@@ -1,0 +1,2 @@
+"""Courses, class sessions, enrollment, certification tests and certificates; the gate that
+keeps uncertified users out of OBTS and CISS."""
