@@ -285,6 +285,10 @@ STATICFILES_DIRS = [
     ("uswds/fonts", _USWDS / "fonts"),
     ("htmx", BASE_DIR / "node_modules" / "htmx.org" / "dist"),
 ]
+# In development whitenoise serves straight from the finders; production serves the
+# collected, hashed files from STATIC_ROOT.
+WHITENOISE_AUTOREFRESH = DEBUG
+WHITENOISE_USE_FINDERS = DEBUG
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(DATA_DIR / "media")))
 STORAGES = {
