@@ -161,7 +161,7 @@ class AccessMiddleware:
             )
         if rule.level == Level.SIGNIN_STEP:
             return None
-        if not user.is_verified():  # type: ignore[attr-defined]
+        if not user.is_fully_signed_in():
             return _redirect(request, reverse("portal:mfa"))
         if rule.level == Level.PASSWORD_CHANGE_STEP:
             return None

@@ -1,4 +1,4 @@
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from axes.models import AccessAttempt
 from django.conf import settings
@@ -13,8 +13,18 @@ from portal import audit, services
 from portal.access import acting_user
 from portal.models import Agency, ApiClient, AuditEvent, ClaimGrant, RoleGrant, User
 
+# Django's auth admin classes are generic only to the type checker.
+if TYPE_CHECKING:
+    _PasswordChangeForm = AdminPasswordChangeForm[User]
+    _UserCreationForm = AdminUserCreationForm[User]
+    _UserAdmin = UserAdmin[User]
+else:
+    _PasswordChangeForm = AdminPasswordChangeForm
+    _UserCreationForm = AdminUserCreationForm
+    _UserAdmin = UserAdmin
 
-class AuditedAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+
+class AuditedAdmin(admin.ModelAdmin[Any]):
     """Every change made through the admin site also lands in the audit log."""
 
     def log_addition(self, request: HttpRequest, obj: Model, message: Any) -> Any:
@@ -38,7 +48,7 @@ class AgencyAdmin(AuditedAdmin):
     search_fields = ["ori", "name", "town"]
 
 
-class RoleGrantInline(admin.TabularInline):  # type: ignore[type-arg]
+class RoleGrantInline(admin.TabularInline[RoleGrant, User]):
     model = RoleGrant
     fk_name = "user"
     extra = 0
@@ -46,7 +56,7 @@ class RoleGrantInline(admin.TabularInline):  # type: ignore[type-arg]
     readonly_fields = ["granted_at", "granted_by"]
 
 
-class ClaimGrantInline(admin.TabularInline):  # type: ignore[type-arg]
+class ClaimGrantInline(admin.TabularInline[ClaimGrant, User]):
     model = ClaimGrant
     fk_name = "user"
     extra = 0
@@ -59,7 +69,7 @@ def _make_temporary(user: User) -> None:
     user.temporary_password_expires_at = timezone.now() + settings.TEMPORARY_PASSWORD_LIFETIME
 
 
-class TemporaryPasswordForm(AdminPasswordChangeForm):
+class TemporaryPasswordForm(_PasswordChangeForm):
     """A password set by an administrator is temporary: it must be replaced at first use."""
 
     def save(self, commit: bool = True) -> Any:
@@ -70,10 +80,10 @@ class TemporaryPasswordForm(AdminPasswordChangeForm):
         return user
 
 
-class NewUserForm(AdminUserCreationForm):  # type: ignore[type-arg]
-    class Meta(AdminUserCreationForm.Meta):  # type: ignore[name-defined,misc]
+class NewUserForm(_UserCreationForm):
+    class Meta(AdminUserCreationForm.Meta):
         model = User
-        fields = ["username", "agency"]
+        fields = ("username", "agency")
 
     def save(self, commit: bool = True) -> Any:
         user = super().save(commit=False)
@@ -84,7 +94,7 @@ class NewUserForm(AdminUserCreationForm):  # type: ignore[type-arg]
 
 
 @admin.register(User)
-class PortalUserAdmin(AuditedAdmin, UserAdmin):  # type: ignore[misc]
+class PortalUserAdmin(AuditedAdmin, _UserAdmin):
     add_form = NewUserForm
     change_password_form = TemporaryPasswordForm
     list_display = ["username", "first_name", "last_name", "agency", "is_active", "last_login"]
@@ -145,7 +155,7 @@ class ApiClientAdmin(AuditedAdmin):
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class AuditEventAdmin(admin.ModelAdmin[AuditEvent]):
     list_display = [
         "seq",
         "occurred_at",
@@ -172,19 +182,19 @@ class AuditEventAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
 
 @admin.register(AccessAttempt)
-class AccessAttemptAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class AccessAttemptAdmin(admin.ModelAdmin[AccessAttempt]):
     """Failed sign-ins per username; unlocking goes through the audited service."""
 
     list_display = ["username", "ip_address", "failures_since_start", "attempt_time"]
     search_fields = ["username", "ip_address"]
-    fields = [
+    fields = (
         "username",
         "ip_address",
         "user_agent",
         "failures_since_start",
         "attempt_time",
         "path_info",
-    ]
+    )
     readonly_fields = fields
     actions = ["unlock"]
 

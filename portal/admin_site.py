@@ -5,6 +5,7 @@ from django.contrib import admin
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 
+from portal.models import User
 from portal.roles import Role
 
 
@@ -17,12 +18,12 @@ class PortalAdminSite(admin.AdminSite):
     index_title = "Administration"
 
     def has_permission(self, request: HttpRequest) -> bool:
-        user: Any = request.user
-        return bool(
-            user.is_active
-            and user.is_authenticated
+        user = request.user
+        return (
+            isinstance(user, User)
+            and user.is_active
             and user.is_staff
-            and user.is_verified()
+            and user.is_fully_signed_in()
             and user.has_role(Role.ADMINISTRATOR)
         )
 
@@ -30,7 +31,10 @@ class PortalAdminSite(admin.AdminSite):
         query = urlencode({"next": request.GET.get("next", reverse("admin:index"))})
         return HttpResponseRedirect(f"{reverse('portal:login')}?{query}")
 
-    def logout(self, request: HttpRequest, extra_context: Any = None) -> HttpResponse:
+    # The portal's own sign-out (audited), not the admin's template page.
+    def logout(  # type: ignore[override]
+        self, request: HttpRequest, extra_context: Any = None
+    ) -> HttpResponse:
         from portal.views.signin import logout_view
 
         return logout_view(request)

@@ -15,16 +15,19 @@ from django.db import models, transaction
 from django.http import HttpRequest
 
 from portal.models.audit import (
-    ACTION_LABELS,
+    ACTION_LABELS as ACTION_LABELS,
+)
+from portal.models.audit import (
     GENESIS_HASH,
     AuditChainHead,
     AuditEvent,
     Outcome,
 )
+from portal.models.users import User
 from portal.network import client_ip
 
 if TYPE_CHECKING:
-    from portal.models import Agency, ApiClient, User
+    from portal.models import Agency, ApiClient
 
 
 def register_actions(labels: Mapping[str, str]) -> None:
@@ -60,7 +63,7 @@ def scrub(value: Any) -> Any:
 def record(
     action: str,
     *,
-    actor: "User | None" = None,
+    actor: User | None = None,
     request: HttpRequest | None = None,
     agency: "Agency | None" = None,
     api_client: "ApiClient | None" = None,
@@ -77,8 +80,8 @@ def record(
     the API client's agency. ``target`` fills ``object_type``/``object_id`` from a model
     instance (its ``public_id`` when it has one, so no sequence number leaks).
     """
-    if actor is None and request is not None and request.user.is_authenticated:
-        actor = request.user  # type: ignore[assignment]
+    if actor is None and request is not None and isinstance(request.user, User):
+        actor = request.user
     if agency is None:
         agency = actor.agency if actor is not None else None
         if agency is None and api_client is not None:
@@ -106,7 +109,7 @@ def record(
         event.seq = head.seq + 1
         event.prev_hash = head.hash
         event.hash = event.compute_hash()
-        event._chained = True  # type: ignore[attr-defined]
+        event._chained = True
         event.save(force_insert=True)
         head.seq = event.seq
         head.hash = event.hash

@@ -20,7 +20,7 @@ NAVIGATION: list[tuple[str, str, tuple[Role, ...]]] = [
 def portal(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None)
     nav = []
-    signed_in = isinstance(user, User) and user.is_verified()  # type: ignore[attr-defined]
+    signed_in = isinstance(user, User) and user.is_fully_signed_in()
     if signed_in and isinstance(user, User):
         for label, name, roles in NAVIGATION:
             if not roles or user.has_role(*roles):

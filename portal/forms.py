@@ -1,4 +1,4 @@
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.contrib.auth.password_validation import (
@@ -166,7 +166,8 @@ class AuditFilterForm(PortalForm):
 
     def __init__(self, *args: Any, actions: list[tuple[str, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["action"].choices = [("", "Any action"), *actions]  # type: ignore[attr-defined]
+        action = cast(forms.ChoiceField, self.fields["action"])
+        action.choices = [("", "Any action"), *actions]
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}

@@ -128,7 +128,7 @@ def account_unlock(*, actor: User, user: User, request: HttpRequest | None, reas
         target=user,
         details={"reason": reason, "cleared_attempts": cleared},
     )
-    return cleared
+    return int(cleared)
 
 
 @transaction.atomic
@@ -197,7 +197,8 @@ def mfa_pending_device(user: User) -> TOTPDevice:
 
 
 def mfa_has_device(user: User) -> bool:
-    return TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+    exists: bool = TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+    return exists
 
 
 def _new_backup_codes(user: User) -> list[str]:

@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator
 import pytest
 from django.conf import settings
 from django.core.cache import cache
+from django.http import HttpRequest
 from django.test import Client
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -40,41 +41,41 @@ def _fast_hashing_and_clean_cache(settings: SettingsWrapper) -> Iterator[None]:
 
 @pytest.fixture
 def agency(db: None) -> Agency:
-    return AgencyFactory(ori="CT0006400", name="Hartford Police Department")
+    return AgencyFactory.create(ori="CT0006400", name="Hartford Police Department")
 
 
 @pytest.fixture
 def other_agency(db: None) -> Agency:
-    return AgencyFactory(ori="CT0009300", name="New Haven Police Department")
+    return AgencyFactory.create(ori="CT0009300", name="New Haven Police Department")
 
 
 @pytest.fixture
 def officer(agency: Agency) -> User:
-    user = UserFactory(username="officer", agency=agency, roles=[Role.OFFICER])
+    user = UserFactory.create(username="officer", agency=agency, roles=[Role.OFFICER])
     add_totp_device(user)
     return user
 
 
 @pytest.fixture
 def helpdesk(db: None) -> User:
-    cjis = AgencyFactory(ori="CTCJIS000", name="CJIS", kind="cjis")
-    user = UserFactory(username="helpdesk", agency=cjis, roles=[Role.HELP_DESK])
+    cjis = AgencyFactory.create(ori="CTCJIS000", name="CJIS", kind="cjis")
+    user = UserFactory.create(username="helpdesk", agency=cjis, roles=[Role.HELP_DESK])
     add_totp_device(user)
     return user
 
 
 @pytest.fixture
 def auditor(db: None) -> User:
-    cjis = AgencyFactory(ori="CTCJIS000", name="CJIS", kind="cjis")
-    user = UserFactory(username="auditor", agency=cjis, roles=[Role.AUDITOR])
+    cjis = AgencyFactory.create(ori="CTCJIS000", name="CJIS", kind="cjis")
+    user = UserFactory.create(username="auditor", agency=cjis, roles=[Role.AUDITOR])
     add_totp_device(user)
     return user
 
 
 @pytest.fixture
 def administrator(db: None) -> User:
-    cjis = AgencyFactory(ori="CTCJIS000", name="CJIS", kind="cjis")
-    user = UserFactory(
+    cjis = AgencyFactory.create(ori="CTCJIS000", name="CJIS", kind="cjis")
+    user = UserFactory.create(
         username="admin", agency=cjis, roles=[Role.ADMINISTRATOR], is_staff=True
     )
     add_totp_device(user)
@@ -83,7 +84,7 @@ def administrator(db: None) -> User:
 
 @pytest.fixture
 def outsider(other_agency: Agency) -> User:
-    user = UserFactory(username="outsider", agency=other_agency)
+    user = UserFactory.create(username="outsider", agency=other_agency)
     add_totp_device(user)
     return user
 
@@ -98,8 +99,9 @@ def sign_in(client: Client, user: User, *, verified: bool = True) -> Client:
     """Put ``client`` in the state of a user who passed the password step (and MFA)."""
     client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
     session = client.session
-    request = type("R", (), {"session": session})()
-    mark_signed_in(request)  # type: ignore[arg-type]
+    request = HttpRequest()
+    request.session = session
+    mark_signed_in(request)
     if verified:
         device = TOTPDevice.objects.filter(user=user, confirmed=True).first() or add_totp_device(
             user

@@ -26,12 +26,13 @@ DROP FUNCTION IF EXISTS portal_audit_refuse_change();
 
 def create(apps: StateApps, schema_editor: BaseDatabaseSchemaEditor) -> None:
     if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(CREATE)
+        # No parameters: the function body's '%' placeholders are PL/pgSQL's, not psycopg's.
+        schema_editor.execute(CREATE, params=None)
 
 
 def drop(apps: StateApps, schema_editor: BaseDatabaseSchemaEditor) -> None:
     if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(DROP)
+        schema_editor.execute(DROP, params=None)
 
 
 class Migration(migrations.Migration):

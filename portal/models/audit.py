@@ -70,6 +70,9 @@ class AuditEvent(models.Model):
 
     objects = AuditEventQuerySet.as_manager()
 
+    # Set only by portal.audit.record(), the one writer that links the row into the chain.
+    _chained: bool = False
+
     class Meta:
         ordering = ["-seq"]
         indexes = [
@@ -83,7 +86,7 @@ class AuditEvent(models.Model):
         return f"#{self.seq} {self.action} by {self.actor_username or 'system'}"
 
     def save(self, *args: Any, **kwargs: Any) -> None:
-        if not self._state.adding or not getattr(self, "_chained", False):
+        if not self._state.adding or not self._chained:
             raise AuditLogIsAppendOnly(
                 "Audit events are written only through portal.audit.record()."
             )

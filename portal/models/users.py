@@ -50,6 +50,11 @@ class User(AbstractUser):
     def claim_codes(self) -> frozenset[str]:
         return frozenset(grant.claim for grant in self.claim_grants.all())
 
+    def is_fully_signed_in(self) -> bool:
+        """Whether this request's user passed the second factor (set by OTPMiddleware)."""
+        check = getattr(self, "is_verified", None)
+        return bool(check()) if callable(check) else False
+
     def has_role(self, *roles: str) -> bool:
         return not self.role_codes.isdisjoint(roles)
 

@@ -107,7 +107,7 @@ def _csv_rows(events: Any) -> Iterator[str]:
 
 @require_roles(*AUDIT_READERS)
 @require_GET
-def audit_export_view(request: HttpRequest) -> HttpResponse:
+def audit_export_view(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
     form = _filter_form(request)
     if form.is_bound and not form.is_valid():
         return render(request, "portal/audit_log.html", {"form": form, "page": None}, status=400)

@@ -21,6 +21,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 from django_otp import login as otp_login
 from django_otp import match_token
+from django_otp.plugins.otp_static.models import StaticDevice
 
 from portal import audit, services
 from portal.access import (
@@ -81,7 +82,7 @@ def _refuse(request: HttpRequest, form: SignInForm, message: str) -> HttpRespons
 @require_http_methods(["GET", "POST"])
 def login_view(request: HttpRequest) -> HttpResponse:
     if request.method == "GET":
-        if request.user.is_authenticated and request.user.is_verified():  # type: ignore[union-attr]
+        if isinstance(request.user, User) and request.user.is_fully_signed_in():
             return redirect("portal:home")
         nxt = _safe_next(request, request.GET.get("next"))
         return render(request, "portal/login.html", {"form": SignInForm(), "next": nxt or ""})
@@ -203,7 +204,7 @@ def _complete_signin(request: HttpRequest, user: User, device: Any, method: str)
 @require_http_methods(["GET", "POST"])
 def mfa_view(request: HttpRequest) -> HttpResponse:
     user = acting_user(request)
-    if user.is_verified():  # type: ignore[attr-defined]
+    if user.is_fully_signed_in():
         return HttpResponseRedirect(_after_signin_url(request))
     if not services.mfa_has_device(user):
         return redirect("portal:mfa_enrol")
@@ -212,10 +213,10 @@ def mfa_view(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         device = match_token(user, form.cleaned_data["code"])
         if device is not None:
-            method = "backup_code" if device.__class__.__name__ == "StaticDevice" else "totp"
+            method = "backup_code" if isinstance(device, StaticDevice) else "totp"
             _complete_signin(request, user, device, method)
-            if method == "backup_code":
-                left = device.token_set.count()  # type: ignore[attr-defined]
+            if isinstance(device, StaticDevice):
+                left = device.token_set.count()
                 messages.warning(
                     request,
                     f"You signed in with a backup code; {left} left. Generate new ones on "
