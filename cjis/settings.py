@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django.forms",
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -107,6 +108,9 @@ MIDDLEWARE = [
 
 ROOT_URLCONF = "cjis.urls"
 WSGI_APPLICATION = "cjis.wsgi.application"
+
+# Forms render through the project templates (partials/form.html), not Django's own.
+FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
 
 TEMPLATES = [
     {
@@ -228,7 +232,9 @@ MFA_BACKUP_CODE_COUNT = 10
 # the help desk or an administrator unlocks.
 AXES_FAILURE_LIMIT = env.int("SIGNIN_FAILURE_LIMIT", 5)
 AXES_LOCKOUT_PARAMETERS = ["username"]
-AXES_RESET_ON_SUCCESS = True
+# Not on the password step (that is a Django login too): only a completed sign-in resets the
+# count, in portal.views.signin, or re-entering the password would clear failed codes.
+AXES_RESET_ON_SUCCESS = False
 AXES_COOLOFF_TIME = None
 AXES_LOCKOUT_CALLABLE = "portal.views.signin.lockout_response"
 AXES_CLIENT_IP_CALLABLE = "portal.network.client_ip"

@@ -108,10 +108,17 @@ def _redirect_to_login(request: HttpRequest) -> HttpResponse:
     return _redirect(request, url)
 
 
-def deny(request: HttpRequest, reason: str, *, action: str = "access.denied") -> HttpResponse:
-    """Render the 403 page and record the denial."""
+def deny(
+    request: HttpRequest,
+    reason: str,
+    *,
+    action: str = "access.denied",
+    actor: User | None = None,
+) -> HttpResponse:
+    """Render the 403 page and record the denial (by ``actor``, default the request's user)."""
     audit.record(
         action,
+        actor=actor,
         request=request,
         outcome=Outcome.DENIED,
         details={"path": request.path, "method": request.method, "reason": reason},
@@ -158,6 +165,8 @@ class AccessMiddleware:
                 f"access (your address is {client_ip(request) or 'unknown'}). Contact your "
                 "agency's TAC officer.",
                 action="access.network_denied",
+                # Signed out by now: name who was refused.
+                actor=user,
             )
         if rule.level == Level.SIGNIN_STEP:
             return None

@@ -39,7 +39,8 @@ def action_label(action: str) -> str:
 
 
 _SECRET_KEY_PATTERN = re.compile(
-    r"pass(word|wd|phrase)?|secret|token|api[_-]?key|^key$|otp|totp|backup[_-]?code|"
+    # "code" alone is the sign-in form's verification code field.
+    r"pass(word|wd|phrase)?|secret|token|api[_-]?key|^key$|^code$|otp|totp|backup[_-]?code|"
     r"verification[_-]?code|authorization|cookie|session",
     re.IGNORECASE,
 )

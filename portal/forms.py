@@ -20,6 +20,9 @@ def _css_class(widget: forms.Widget) -> str:
 class PortalForm(forms.Form):
     """A form whose widgets carry the USWDS classes and point at their hints and errors."""
 
+    # `{{ form }}` renders through this too (Django's default is its own div template,
+    # whose ids do not match the aria-describedby set below).
+    template_name = "partials/form.html"
     template_name_div = "partials/form.html"
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

@@ -88,8 +88,15 @@ class CompromisedPasswordValidator:
         return "It must not be a common or breached password."
 
 
+def _step(a: str, b: str) -> int:
+    if a.isdigit() and b.isdigit():
+        # Digits run on past 9 to 0 ("1234567890 12"), as on a keyboard.
+        return (int(b) - int(a) + 5) % 10 - 5
+    return ord(b) - ord(a)
+
+
 def _is_sequential(text: str) -> bool:
-    steps = {ord(b) - ord(a) for a, b in pairwise(text)}
+    steps = {_step(a, b) for a, b in pairwise(text)}
     return len(steps) == 1 and steps.pop() in (-1, 1)
 
 
@@ -114,17 +121,24 @@ class ContextWordsValidator:
 
     def validate(self, password: str, user: Any = None) -> None:
         core = re.sub(r"[\W\d_]+", "", password.lower())
+        if not core:
+            return  # no letters, so no name in it
         words = [*self.words, settings.STATE_NAME.lower().replace(" ", "")]
         username = getattr(user, "username", "") or ""
         if len(username) >= 4:
             words.append(re.sub(r"[\W\d_]+", "", username.lower()))
-        for word in filter(None, words):
-            if core == word or (len(word) >= 4 and core.replace(word, "") == ""):
-                raise ValidationError(
-                    "This password is made of the name of this service or of your username, "
-                    "which is the first thing an attacker tries.",
-                    code="password_context",
-                )
+        # Longest first, so "cjisportal" or "portal cjis 2024" (the service's own name)
+        # is taken apart into words just as "cjiscjis" is.
+        rest = core
+        for word in sorted(filter(None, words), key=len, reverse=True):
+            if len(word) >= 4:
+                rest = rest.replace(word, "")
+        if core in words or not rest:
+            raise ValidationError(
+                "This password is made of the name of this service or of your username, "
+                "which is the first thing an attacker tries.",
+                code="password_context",
+            )
 
     def get_help_text(self) -> str:
         return "It must not be made of your username or the name of this service."

@@ -7,6 +7,7 @@ from typing import Any
 
 import qrcode
 import qrcode.image.svg
+from axes.utils import reset as axes_reset
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import authenticate, login, logout, update_session_auth_hash
@@ -192,6 +193,7 @@ def _complete_signin(request: HttpRequest, user: User, device: Any, method: str)
     otp_login(request, device)
     request.session.cycle_key()
     mark_signed_in(request)
+    axes_reset(username=user.username)
     details: dict[str, Any] = {"method": method}
     if method == "backup_code":
         details["backup_codes_left"] = device.token_set.count()
