@@ -56,11 +56,17 @@ typecheck: dev-deps
 unit: dev-deps
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
+# The suite always runs on the embedded SQLite database, and again on PostgreSQL and
+# Redis when DATABASE_URL / REDIS_URL are set.
 test: dev-deps
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy .
-	$(VENV)/bin/pytest $(PYTEST_ARGS)
+	env -u DATABASE_URL -u REDIS_URL $(VENV)/bin/pytest $(PYTEST_ARGS)
+	@if [ -n "$$DATABASE_URL$$REDIS_URL" ]; then \
+		echo "Again with DATABASE_URL=$${DATABASE_URL:-(unset)} REDIS_URL=$${REDIS_URL:-(unset)}"; \
+		$(VENV)/bin/pytest $(PYTEST_ARGS); \
+	fi
 
 up:
 	docker compose up --build -d

@@ -228,7 +228,7 @@ def seed() -> list[tuple[DemoUser, User, TOTPDevice | None]]:
             device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
             if device is None:
                 device = TOTPDevice.objects.create(
-                    user=user, name="Demo authenticator", confirmed=True
+                    user=user, name="Demo authenticator app", confirmed=True
                 )
         seeded.append((spec, user, device))
     return seeded

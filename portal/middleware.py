@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from portal import audit
+from portal.views import health
 
 SIGNED_IN_AT = "portal_signed_in_at"
 LAST_SEEN = "portal_last_seen"
@@ -16,6 +17,21 @@ LAST_SEEN = "portal_last_seen"
 PASSIVE_HEADER = "X-CJIS-Passive"
 # Activity is written to the session at most this often (seconds).
 LAST_SEEN_RESOLUTION = 30
+
+
+class HealthCheckMiddleware:
+    """Answer /healthz and /readyz before host validation and HTTPS redirects, so load
+    balancers and container probes that address the portal by IP get a real answer."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.path_info == "/healthz":
+            return health.healthz(request)
+        if request.path_info == "/readyz":
+            return health.readyz(request)
+        return self.get_response(request)
 
 
 class ContentSecurityPolicyMiddleware:

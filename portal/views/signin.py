@@ -2,6 +2,8 @@
 enrolment), then a forced password change where one is owed."""
 
 import base64
+import math
+from datetime import datetime
 from io import BytesIO
 from typing import Any
 
@@ -15,6 +17,7 @@ from django.contrib.auth.signals import user_login_failed
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.cache import never_cache
@@ -23,6 +26,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django_otp import login as otp_login
 from django_otp import match_token
 from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from portal import audit, services
 from portal.access import (
@@ -200,6 +204,16 @@ def _complete_signin(request: HttpRequest, user: User, device: Any, method: str)
     audit.record("signin.succeeded", actor=user, request=request, details=details)
 
 
+def _code_wait_seconds(user: User) -> int:
+    """Seconds until the authenticator accepts another try after wrong codes (0: now)."""
+    for device in TOTPDevice.objects.filter(user=user, confirmed=True):
+        allowed, info = device.verify_is_allowed()
+        locked_until = info.get("locked_until") if not allowed and info else None
+        if isinstance(locked_until, datetime):
+            return max(1, math.ceil((locked_until - timezone.now()).total_seconds()))
+    return 0
+
+
 @signin_step
 @sensitive_post_parameters("code")
 @never_cache
@@ -212,7 +226,16 @@ def mfa_view(request: HttpRequest) -> HttpResponse:
         return redirect("portal:mfa_enrol")
 
     form = VerificationCodeForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
+    wait = _code_wait_seconds(user) if request.method == "POST" else 0
+    if wait:
+        # The code is not checked at all, so this try does not count toward the lockout.
+        form.is_valid()
+        form.add_error(
+            "code",
+            f"After a wrong code the next try has to wait: try again in {wait} second"
+            f"{'s' if wait != 1 else ''}.",
+        )
+    elif request.method == "POST" and form.is_valid():
         device = match_token(user, form.cleaned_data["code"])
         if device is not None:
             method = "backup_code" if isinstance(device, StaticDevice) else "totp"

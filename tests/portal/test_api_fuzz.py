@@ -1,10 +1,13 @@
 """Property-based requests generated from the OpenAPI schema: whatever an integrator
 sends, valid or not, the API answers without a server error and as documented."""
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import schemathesis
+from django.core import signals
+from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 
@@ -13,6 +16,17 @@ from portal.models import Agency, ApiScope
 from tests.factories import make_api_client
 
 schema = schemathesis.openapi.from_wsgi("/api/schema/", application)
+
+
+@pytest.fixture(autouse=True)
+def _keep_test_connection() -> Iterator[None]:
+    """Calling the WSGI app in-process fires request_started/finished, which would close
+    the test's own database connection in the middle of its transaction."""
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    yield
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)
 
 
 @pytest.fixture

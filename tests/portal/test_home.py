@@ -74,7 +74,7 @@ def test_home_shows_the_users_authenticator(
     signed_in: Callable[[User], Client], detective: User
 ) -> None:
     page = _home(signed_in(detective))
-    assert "Test authenticator (authenticator app)" in page
+    assert "Test authenticator" in page
 
 
 def test_home_counts_unused_backup_codes(

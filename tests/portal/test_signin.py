@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from pytest_django.fixtures import Settings as SettingsWrapper
 
 from portal.models import AuditEvent, User
 from tests.conftest import current_code, sign_in
@@ -34,6 +35,12 @@ def post_password(
     return client.post(
         reverse("portal:login"), {"username": username, "password": password, **extra}
     )
+
+
+@pytest.fixture
+def no_code_throttle(settings: SettingsWrapper) -> None:
+    """Lockout tests send codes faster than the authenticator's back-off allows."""
+    settings.OTP_TOTP_THROTTLE_FACTOR = 0
 
 
 def post_code(client: Client, code: str) -> "Response":
@@ -451,6 +458,7 @@ def test_lockout_of_one_username_leaves_others_alone(
     assert response["Location"] == reverse("portal:mfa")
 
 
+@pytest.mark.usefixtures("no_code_throttle")
 def test_wrong_codes_count_toward_lockout(client: Client, officer: User) -> None:
     post_password(client, "officer")
 
@@ -460,6 +468,7 @@ def test_wrong_codes_count_toward_lockout(client: Client, officer: User) -> None
     assert AuditEvent.objects.filter(action="signin.locked_out", actor=officer).exists()
 
 
+@pytest.mark.usefixtures("no_code_throttle")
 def test_lockout_by_wrong_codes_signs_out(client: Client, officer: User) -> None:
     post_password(client, "officer")
     for _ in range(LIMIT):
@@ -471,6 +480,7 @@ def test_lockout_by_wrong_codes_signs_out(client: Client, officer: User) -> None
     assert response["Location"].startswith(reverse("portal:login"))
 
 
+@pytest.mark.usefixtures("no_code_throttle")
 def test_wrong_passwords_and_wrong_codes_add_up(client: Client, officer: User) -> None:
     fail_password(client, "officer", LIMIT - 2)
     post_password(client, "officer")
@@ -480,6 +490,7 @@ def test_wrong_passwords_and_wrong_codes_add_up(client: Client, officer: User) -
     assert statuses == [200, 403]
 
 
+@pytest.mark.usefixtures("no_code_throttle")
 def test_right_password_does_not_clear_failed_codes(client: Client, officer: User) -> None:
     """Otherwise someone holding the password could guess codes without end, re-entering
     the password before each fifth guess."""
@@ -685,3 +696,16 @@ def test_login_page_rejects_wrong_method(client: Client, db: None) -> None:
     response = client.put(reverse("portal:login"))
 
     assert response.status_code == 405
+
+
+def test_code_sent_during_back_off_is_not_checked_and_says_how_long_to_wait(
+    client: Client, officer: User
+) -> None:
+    post_password(client, "officer")
+    post_code(client, "000000")
+
+    response = post_code(client, current_code(totp_device(officer)))
+
+    assert response.status_code == 200
+    assert "try again in" in response.content.decode()
+    assert AuditEvent.objects.filter(action="signin.mfa_failed", actor=officer).count() == 1
