@@ -196,11 +196,30 @@ def test_beat_entry_names_a_registered_task(entry: str) -> None:
 
 
 # ---------------------------------------------------------------------------------------
+# Probes
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", ["/healthz", "/readyz"])
+def test_probe_answers_a_host_name_outside_allowed_hosts(client: Client, path: str) -> None:
+    # Load balancers and container probes address the portal by IP or service name.
+    response = client.get(path, HTTP_HOST="10.1.2.3:8000")
+    assert response.status_code == 200
+    assert response.json()["status"] == "ok"
+
+
+@pytest.mark.django_db
+def test_other_pages_still_refuse_a_host_outside_allowed_hosts(client: Client) -> None:
+    response = client.get(reverse("portal:login"), HTTP_HOST="10.1.2.3:8000")
+    assert response.status_code == 400
+
+
+# ---------------------------------------------------------------------------------------
 # Security headers
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("url_name", ["portal:login", "healthz", "api-client"])
+@pytest.mark.parametrize("url_name", ["portal:login", "api-schema", "api-client"])
 def test_responses_carry_security_headers(client: Client, url_name: str) -> None:
     response = client.get(reverse(url_name))
     assert response["X-Frame-Options"] == "DENY"
