@@ -24,6 +24,10 @@ app.conf.beat_schedule = {
         "task": "portal.tasks.disable_inactive_accounts",
         "schedule": crontab(hour=2, minute=15),
     },
+    "recompute-person-status": {
+        "task": "obts.tasks.recompute_person_status",
+        "schedule": crontab(hour=0, minute=20),
+    },
     "expire-temporary-passwords": {
         "task": "portal.tasks.expire_temporary_passwords",
         "schedule": crontab(minute=5),

@@ -371,6 +371,9 @@ TIME_ZONE = env.str("TIME_ZONE", default="America/New_York")
 USE_I18N = True
 USE_TZ = True
 
+# Offender tracking: how far back "recently arrested" and "recently released" reach.
+OBTS_RECENT_DAYS = env.int("OBTS_RECENT_DAYS", 30)
+
 # What the pages say about the people who run the portal.
 STATE_NAME = env.str("STATE_NAME", default="Connecticut")
 HELP_DESK_CONTACT = env.str(

@@ -1,0 +1,169 @@
+import uuid
+
+from django.db import models
+from django.utils import timezone
+
+
+class Sex(models.TextChoices):
+    MALE = "M", "Male"
+    FEMALE = "F", "Female"
+    UNKNOWN = "U", "Unknown"
+    EMPTY = "", "Not recorded"
+
+
+class PersonStatus(models.TextChoices):
+    INCARCERATED_SENTENCED = "incarcerated_sentenced", "Incarcerated, sentenced"
+    INCARCERATED_PRETRIAL = "incarcerated_pretrial", "Incarcerated, pretrial"
+    ON_PAROLE = "on_parole", "On parole"
+    ON_PROBATION = "on_probation", "On probation"
+    PRETRIAL = "pretrial", "Pretrial, cases pending"
+    RELEASED = "released", "Released"
+    NO_ACTIVE_INVOLVEMENT = "no_active_involvement", "No active involvement"
+
+
+class Flag(models.TextChoices):
+    """Officer-safety and status flags, in the order they are shown (wanted first)."""
+
+    WANTED = "wanted", "Wanted"
+    OFFICER_CAUTION = "officer_caution", "Officer caution"
+    PROTECTIVE_ORDER = "protective_order", "Protective order"
+    SEX_OFFENDER = "sex_offender", "Registered sex offender"
+    PAROLE = "parole", "On parole"
+    PROBATION = "probation", "On probation"
+    RECENTLY_ARRESTED = "recently_arrested", "Recently arrested"
+    RECENTLY_RELEASED = "recently_released", "Recently released"
+    PENDING_CASE = "pending_case", "Pending case"
+    BAIL_CONDITIONS = "bail_conditions", "Bail conditions"
+
+
+class Person(models.Model):
+    """One person of the master name index, with what every source says about them."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    sex = models.CharField(max_length=1, choices=Sex.choices, blank=True)
+    race = models.CharField(max_length=2, blank=True)
+    height_in = models.PositiveSmallIntegerField("height (inches)", null=True, blank=True)
+    weight_lb = models.PositiveSmallIntegerField("weight (pounds)", null=True, blank=True)
+    eye_color = models.CharField(max_length=3, blank=True)
+    hair_color = models.CharField(max_length=3, blank=True)
+    scars_marks_tattoos = models.TextField(blank=True)
+    caution = models.TextField(
+        "officer-safety caution", blank=True, help_text="e.g. history of violence against police"
+    )
+    status = models.CharField(
+        max_length=30, choices=PersonStatus.choices, default=PersonStatus.NO_ACTIVE_INVOLVEMENT
+    )
+    flags = models.JSONField(default=list, blank=True)
+    status_computed_at = models.DateTimeField(null=True, blank=True)
+    # Set when a CJIS reviewer merged this person into another; the row stays for undo.
+    merged_into = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="merged_persons"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["status"], name="person_status")]
+
+    def __str__(self) -> str:
+        primary = next((name for name in self.names.all() if name.is_primary), None)
+        return str(primary) if primary else f"Person {self.public_id}"
+
+
+class PersonSource(models.Model):
+    """A source system's own record of the person (MNI, DOC, court...), by its id."""
+
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="sources")
+    source_system = models.CharField(max_length=40)
+    source_id = models.CharField(max_length=80)
+    as_of = models.DateTimeField()
+    received_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["source_system", "source_id"], name="person_source")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source_system}:{self.source_id}"
+
+
+class PersonName(models.Model):
+    """The primary name or an alias, each with its own date of birth."""
+
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="names")
+    source = models.ForeignKey(
+        PersonSource, on_delete=models.CASCADE, null=True, blank=True, related_name="names"
+    )
+    is_primary = models.BooleanField(default=False)
+    first_name = models.CharField(max_length=60, blank=True)
+    middle_name = models.CharField(max_length=60, blank=True)
+    last_name = models.CharField(max_length=80)
+    suffix = models.CharField(max_length=10, blank=True)
+    dob = models.DateField("date of birth", null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["last_name", "first_name"], name="person_name")]
+
+    def __str__(self) -> str:
+        parts = [self.first_name, self.middle_name, self.last_name, self.suffix]
+        return " ".join(part for part in parts if part)
+
+
+class NameKey(models.Model):
+    """A blocking key of a name (see obts.matching): candidates come from these, never
+    from a scan of the names."""
+
+    name = models.ForeignKey(PersonName, on_delete=models.CASCADE, related_name="keys")
+    key = models.CharField(max_length=64, db_index=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["name", "key"], name="name_key")]
+
+    def __str__(self) -> str:
+        return self.key
+
+
+class IdentifierKind(models.TextChoices):
+    SID = "sid", "State identification number (SID)"
+    FBI = "fbi", "FBI number"
+    DRIVERS_LICENSE = "dl", "Driver's licence"
+    DOC_NUMBER = "doc", "DOC inmate number"
+    PROBATION_NUMBER = "probation", "Probation number"
+    PAROLE_NUMBER = "parole", "Parole number"
+
+
+class PersonIdentifier(models.Model):
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="identifiers")
+    source = models.ForeignKey(
+        PersonSource, on_delete=models.CASCADE, null=True, blank=True, related_name="identifiers"
+    )
+    kind = models.CharField(max_length=10, choices=IdentifierKind.choices)
+    value = models.CharField(max_length=40)
+    state = models.CharField(max_length=2, blank=True, help_text="Issuing state (licences).")
+
+    class Meta:
+        indexes = [models.Index(fields=["kind", "value"], name="person_identifier")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.value}{f' ({self.state})' if self.state else ''}"
+
+
+class Address(models.Model):
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="addresses")
+    source = models.ForeignKey(
+        PersonSource, on_delete=models.CASCADE, null=True, blank=True, related_name="addresses"
+    )
+    line1 = models.CharField(max_length=120)
+    line2 = models.CharField(max_length=120, blank=True)
+    city = models.CharField(max_length=60, blank=True)
+    state = models.CharField(max_length=2, blank=True)
+    postal_code = models.CharField(max_length=10, blank=True)
+    from_date = models.DateField(null=True, blank=True)
+    to_date = models.DateField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-from_date"]
+
+    def __str__(self) -> str:
+        return ", ".join(part for part in [self.line1, self.line2, self.city, self.state] if part)
