@@ -1,0 +1,47 @@
+from datetime import date
+
+import pytest
+
+from obts.matching import DobAgreement, dob_agreement, lenient_dobs
+
+DOB = date(1985, 5, 11)
+
+
+@pytest.mark.parametrize(
+    ("other", "agreement"),
+    [
+        (date(1985, 5, 11), DobAgreement.EXACT),
+        (date(1985, 11, 5), DobAgreement.SWAPPED),
+        (date(1985, 5, 12), DobAgreement.ONE_DAY),
+        (date(1986, 5, 11), DobAgreement.YEAR_OFF),
+        (date(1985, 5, 18), DobAgreement.ONE_DIGIT),
+        (date(1958, 5, 11), DobAgreement.TRANSPOSED),
+        (date(1971, 2, 3), DobAgreement.DIFFERENT),
+    ],
+)
+def test_agreement_names_the_kind_of_near_miss(other: date, agreement: DobAgreement) -> None:
+    assert dob_agreement(DOB, other) == agreement
+    assert dob_agreement(other, DOB) == agreement
+
+
+def test_one_day_off_across_a_month_end() -> None:
+    assert dob_agreement(date(1985, 3, 31), date(1985, 4, 1)) == DobAgreement.ONE_DAY
+
+
+def test_a_day_over_twelve_cannot_be_swapped() -> None:
+    assert dob_agreement(date(1985, 5, 25), date(1985, 12, 5)) == DobAgreement.DIFFERENT
+
+
+@pytest.mark.parametrize(
+    "near_miss",
+    [date(1985, 11, 5), date(1985, 5, 10), date(1984, 5, 11), date(1985, 8, 11), date(1958, 5, 11)],
+)
+def test_lenient_dates_include_each_near_miss(near_miss: date) -> None:
+    assert near_miss in lenient_dobs(DOB)
+
+
+def test_lenient_dates_are_few_and_valid() -> None:
+    dates = lenient_dobs(date(2000, 2, 29))
+    assert date(2000, 2, 29) in dates
+    assert len(dates) < 80
+    assert all(1880 <= d.year <= 2100 for d in dates)
