@@ -6,6 +6,7 @@ and people are made up.
 """
 
 import base64
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from axes.utils import reset as axes_reset
@@ -187,6 +188,16 @@ USERS: list[DemoUser] = [
         mfa=False,
     ),
 ]
+
+
+# Demo data of the other apps: each registers a function (in its AppConfig.ready) that
+# loads its part idempotently and says what it did. portal never imports those apps.
+SEEDERS: list[Callable[[], str]] = []
+
+
+def register_seeder(seeder: Callable[[], str]) -> None:
+    if seeder not in SEEDERS:
+        SEEDERS.append(seeder)
 
 
 def totp_key_text(device: TOTPDevice) -> str:

@@ -19,9 +19,12 @@ class Command(BaseCommand):
                 "DEBUG on (the embedded default)."
             )
         seeded = demo.seed()
+        loaded = [seeder() for seeder in demo.SEEDERS]
         if options["verbosity"] < 1:
             return
         out = self.stdout.write
+        for line in loaded:
+            out(line)
         out("")
         out(self.style.SUCCESS("Demo data is loaded. Sign in at http://127.0.0.1:8000/"))
         out(f"Every demo user has the password:  {demo.DEMO_PASSWORD}")
