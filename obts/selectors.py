@@ -1,0 +1,398 @@
+"""Reads of OBTS records: a person's whole record in a fixed number of queries, and the
+timeline built from it.
+
+What a reader may see is decided in ``obts.access``; these functions take the result
+(``Visibility``) and never load what it excludes, so a hidden record cannot leak through
+a template or a serializer.
+"""
+
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any, TypedDict
+
+from django.db.models import Prefetch, Q, QuerySet, prefetch_related_objects
+from django.http import Http404
+
+from obts.models import (
+    Address,
+    Case,
+    Charge,
+    CustodyPeriod,
+    Infraction,
+    Person,
+    PersonIdentifier,
+    PersonName,
+    ProtectiveOrder,
+    Registration,
+    Sentence,
+    Supervision,
+    Warrant,
+)
+from obts.models.base import SourceRecord
+from obts.timecalc import describe_term
+
+# Merges of merges are followed this far at most (a longer chain is a data error).
+MAX_MERGE_HOPS = 10
+
+
+@dataclass(frozen=True)
+class Visibility:
+    """Which categories of a person's records a reader may see.
+
+    ``juvenile`` and ``sealed`` decide whether juvenile and sealed cases (and their
+    charges and sentences) are loaded at all; ``criminal_history`` whether cases,
+    sentences, custody, supervision and infractions are shown; ``registry`` whether
+    registration details are shown. Cases, custody, supervision and registrations are
+    loaded regardless of the last two because flags and status are computed from them.
+    """
+
+    criminal_history: bool = False
+    juvenile: bool = False
+    sealed: bool = False
+    registry: bool = False
+
+    def case_filter(self, prefix: str = "") -> Q:
+        condition = Q()
+        if not self.juvenile:
+            condition &= Q(**{f"{prefix}is_juvenile": False})
+        if not self.sealed:
+            condition &= Q(**{f"{prefix}is_sealed": False})
+        return condition
+
+
+@dataclass
+class PersonRecord:
+    """A person (the survivor, when the requested id was merged into another) and the
+    records the reader's ``Visibility`` lets through."""
+
+    person: Person
+    requested_id: uuid.UUID
+    visibility: Visibility
+    names: list[PersonName]
+    identifiers: list[PersonIdentifier]
+    addresses: list[Address]
+    cases: list[Case]
+    sentences: list[Sentence]
+    custody: list[CustodyPeriod]
+    supervisions: list[Supervision]
+    orders: list[ProtectiveOrder]
+    warrants: list[Warrant]
+    registrations: list[Registration]
+    infractions: list[Infraction]
+    merged_ids: list[uuid.UUID] = field(default_factory=list)
+
+    @property
+    def primary_name(self) -> PersonName | None:
+        return next((name for name in self.names if name.is_primary), None) or next(
+            iter(self.names), None
+        )
+
+    @property
+    def aliases(self) -> list[PersonName]:
+        primary = self.primary_name
+        return [name for name in self.names if name is not primary]
+
+
+def _survivor(public_id: uuid.UUID) -> tuple[Person, list[uuid.UUID]]:
+    """The person to show for ``public_id``, following merges to the survivor, and the
+    public ids merged along the way. Raises Http404."""
+    person = Person.objects.filter(public_id=public_id).first()
+    if person is None:
+        raise Http404("No person with this id.")
+    merged: list[uuid.UUID] = []
+    while person.merged_into_id is not None:
+        merged.append(person.public_id)
+        if len(merged) > MAX_MERGE_HOPS:
+            raise Http404("This person was merged along a chain too long to follow.")
+        person = Person.objects.get(pk=person.merged_into_id)
+    return person, merged
+
+
+def person_record(public_id: uuid.UUID, visibility: Visibility) -> PersonRecord:
+    """The person with ``public_id`` — or, when it was merged into another, the survivor —
+    with every record ``visibility`` allows, in a fixed number of queries (one per record
+    kind). Raises Http404 for an unknown id.
+
+    Juvenile and sealed cases the reader may not see are excluded in the database, with
+    their charges and sentences; they are never counted or returned.
+    """
+    person, merged_ids = _survivor(public_id)
+    case_filter = visibility.case_filter()
+    cases: QuerySet[Case] = Case.objects.filter(case_filter)
+    prefetches: list[str | Prefetch[str, Any, str]] = [
+        "names",
+        "identifiers",
+        "addresses",
+        "custody_periods",
+        "supervisions",
+        "protective_orders",
+        "warrants",
+        "registrations",
+    ]
+    if visibility.criminal_history:
+        cases = cases.prefetch_related(Prefetch("charges", queryset=Charge.objects.all()))
+        sentences = Sentence.objects.filter(
+            Q(case__isnull=True) | visibility.case_filter("case__")
+        ).select_related("case")
+        prefetches += [
+            Prefetch("sentences", queryset=sentences),
+            "infractions",
+        ]
+    prefetches.append(Prefetch("cases", queryset=cases))
+    prefetch_related_objects([person], *prefetches)
+    names = sorted(person.names.all(), key=lambda name: (not name.is_primary, name.pk))
+    return PersonRecord(
+        person=person,
+        requested_id=public_id,
+        visibility=visibility,
+        names=names,
+        identifiers=list(person.identifiers.all()),
+        addresses=list(person.addresses.all()),
+        cases=list(person.cases.all()),
+        sentences=list(person.sentences.all()) if visibility.criminal_history else [],
+        custody=list(person.custody_periods.all()),
+        supervisions=list(person.supervisions.all()),
+        orders=list(person.protective_orders.all()),
+        warrants=list(person.warrants.all()),
+        registrations=list(person.registrations.all()),
+        infractions=list(person.infractions.all()) if visibility.criminal_history else [],
+        merged_ids=merged_ids,
+    )
+
+
+# ---------------------------------------------------------------------------------------
+# Timeline
+
+
+class TimelineEvent(TypedDict):
+    date: date
+    kind: str
+    summary: str
+    source_system: str
+    as_of: datetime
+
+
+# Same-day events read in the order things happen.
+EVENT_KINDS = [
+    "arrest",
+    "warrant_issued",
+    "warrant_served",
+    "warrant_vacated",
+    "custody_admitted",
+    "arraignment",
+    "order_issued",
+    "charges_disposed",
+    "sentence_imposed",
+    "custody_released",
+    "supervision_started",
+    "supervision_violation",
+    "supervision_ended",
+    "registration",
+    "infraction",
+    "court_date",
+    "order_expires",
+]
+_KIND_ORDER = {kind: index for index, kind in enumerate(EVENT_KINDS)}
+
+
+def _event(day: date | None, kind: str, summary: str, record: SourceRecord) -> list[TimelineEvent]:
+    if day is None:
+        return []
+    return [
+        TimelineEvent(
+            date=day,
+            kind=kind,
+            summary=summary,
+            source_system=record.source_system,
+            as_of=record.as_of,
+        )
+    ]
+
+
+def _case_events(case: Case) -> list[TimelineEvent]:
+    where = f" at {case.court_code}" if case.court_code else ""
+    agency = f" by {case.arresting_agency_ori}" if case.arresting_agency_ori else ""
+    events = [
+        *_event(case.arrest_date, "arrest", f"Arrested{agency}, docket {case.docket_number}", case),
+        *_event(
+            case.arraignment_date,
+            "arraignment",
+            f"Arraigned{where}, docket {case.docket_number}",
+            case,
+        ),
+        *_event(
+            case.next_court_date,
+            "court_date",
+            f"Next court date{where}, docket {case.docket_number}",
+            case,
+        ),
+    ]
+    disposed: dict[date, list[Charge]] = {}
+    for charge in case.charges.all():
+        if charge.disposition_date is not None:
+            disposed.setdefault(charge.disposition_date, []).append(charge)
+    for day, charges in disposed.items():
+        listed = "; ".join(f"{charge} — {charge.disposition or 'disposed'}" for charge in charges)
+        events += _event(
+            day,
+            "charges_disposed",
+            f"Docket {case.docket_number}: {len(charges)} charge"
+            f"{'' if len(charges) == 1 else 's'} disposed ({listed})",
+            case,
+        )
+    return events
+
+
+def _sentence_summary(sentence: Sentence) -> str:
+    parts = []
+    to_serve = sentence.incarceration_days - min(
+        sentence.suspended_days, sentence.incarceration_days
+    )
+    if sentence.incarceration_days:
+        parts.append(
+            f"{describe_term(sentence.incarceration_days, sentence.imposed_on)} incarceration"
+            + (f", {sentence.suspended_days:,} days suspended" if sentence.suspended_days else "")
+        )
+    if sentence.probation_days:
+        parts.append(f"probation {sentence.probation_days:,} days")
+    if sentence.conditional_discharge_days:
+        parts.append(f"conditional discharge {sentence.conditional_discharge_days:,} days")
+    if sentence.fine_amount:
+        parts.append(f"fine ${sentence.fine_amount:,.2f}")
+    if to_serve and sentence.max_release_on:
+        parts.append(f"maximum release {sentence.max_release_on.isoformat()}")
+    docket = f" on docket {sentence.case.docket_number}" if sentence.case else ""
+    return f"Sentenced{docket}: " + ("; ".join(parts) or "no term recorded")
+
+
+def _custody_events(period: CustodyPeriod) -> list[TimelineEvent]:
+    kind = period.get_custody_status_display().lower()
+    admitted = period.admission_type or "admitted"
+    released = f" ({period.release_type})" if period.release_type else ""
+    return [
+        *_event(
+            period.admitted_on,
+            "custody_admitted",
+            f"Admitted to {period.facility} ({kind}, {admitted})",
+            period,
+        ),
+        *_event(
+            period.released_on,
+            "custody_released",
+            f"Released from {period.facility}{released}",
+            period,
+        ),
+    ]
+
+
+def _supervision_events(supervision: Supervision) -> list[TimelineEvent]:
+    label = supervision.get_kind_display()
+    officer = f", officer {supervision.officer_name}" if supervision.officer_name else ""
+    events = [
+        *_event(
+            supervision.start_date, "supervision_started", f"{label} started{officer}", supervision
+        ),
+        *_event(
+            supervision.end_date,
+            "supervision_ended",
+            f"{label} ended ({supervision.get_status_display().lower()})",
+            supervision,
+        ),
+    ]
+    for day, description in _violations(supervision):
+        events += _event(
+            day, "supervision_violation", f"{label} violation: {description}", supervision
+        )
+    return events
+
+
+def _infraction_events(infraction: Infraction) -> list[TimelineEvent]:
+    what = infraction.description or infraction.statute or "offense not described"
+    status = f" ({infraction.status})" if infraction.status else ""
+    return _event(
+        infraction.offense_date,
+        "infraction",
+        f"Infraction ticket {infraction.ticket_number}: {what}{status}",
+        infraction,
+    )
+
+
+def _order_events(order: ProtectiveOrder) -> list[TimelineEvent]:
+    what = f"{order.kind.capitalize()} order"
+    court = f" by {order.issuing_court}" if order.issuing_court else ""
+    return [
+        *_event(order.issued_on, "order_issued", f"{what} issued{court}", order),
+        *_event(order.expires_on, "order_expires", f"{what} expires", order),
+    ]
+
+
+def _warrant_events(warrant: Warrant) -> list[TimelineEvent]:
+    what = f"{warrant.kind.capitalize()} warrant"
+    if warrant.offense:
+        what += f" ({warrant.offense})"
+    court = f" by {warrant.court}" if warrant.court else ""
+    return [
+        *_event(warrant.issued_on, "warrant_issued", f"{what} issued{court}", warrant),
+        *_event(warrant.served_on, "warrant_served", f"{what} served", warrant),
+        *_event(warrant.vacated_on, "warrant_vacated", f"{what} vacated", warrant),
+    ]
+
+
+def _registration_events(registration: Registration) -> list[TimelineEvent]:
+    return _event(
+        registration.registered_on,
+        "registration",
+        f"Registered as a sex offender, term {registration.term}",
+        registration,
+    )
+
+
+def person_timeline(record: PersonRecord) -> list[TimelineEvent]:
+    """Every dated event of the records in ``record`` that its reader may see, oldest
+    first (same-day events in the order they happen). Hidden records give no events:
+    without the criminal-history claim only orders and warrants appear, and registrations
+    only with the registry claim."""
+    visibility = record.visibility
+    events: list[TimelineEvent] = []
+    if visibility.criminal_history:
+        for case in record.cases:
+            events += _case_events(case)
+        for sentence in record.sentences:
+            events += _event(
+                sentence.imposed_on, "sentence_imposed", _sentence_summary(sentence), sentence
+            )
+        for period in record.custody:
+            events += _custody_events(period)
+        for supervision in record.supervisions:
+            events += _supervision_events(supervision)
+        for infraction in record.infractions:
+            events += _infraction_events(infraction)
+    for order in record.orders:
+        events += _order_events(order)
+    for warrant in record.warrants:
+        events += _warrant_events(warrant)
+    if visibility.registry:
+        for registration in record.registrations:
+            events += _registration_events(registration)
+    return sorted(events, key=_event_order)
+
+
+def _event_order(event: TimelineEvent) -> tuple[date, int, str]:
+    return event["date"], _KIND_ORDER.get(event["kind"], len(_KIND_ORDER)), event["summary"]
+
+
+def _violations(supervision: Supervision) -> Iterable[tuple[date, str]]:
+    """The violations recorded on a supervision that carry a readable date."""
+    parse: Callable[[str], date] = date.fromisoformat
+    for item in supervision.violations or []:
+        if not isinstance(item, dict):
+            continue
+        try:
+            day = parse(str(item.get("date", "")))
+        except ValueError:
+            continue
+        description = str(item.get("description") or "violation recorded")
+        outcome = str(item.get("outcome") or "")
+        yield day, description + (f" — {outcome}" if outcome else "")

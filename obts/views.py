@@ -1,0 +1,175 @@
+"""OBTS pages: the person record and the statistical reports."""
+
+import csv
+import uuid
+from datetime import date, timedelta
+
+from django import forms
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from obts import reports
+from obts.access import RECORD_ROLES, Purpose, access_person_record, record_viewed
+from obts.models import Flag
+from portal import audit
+from portal.access import acting_user, require_roles
+from portal.roles import Claim, Role
+
+REPORT_ROLES = (Role.AUDITOR, Role.CJIS_SECURITY, Role.ADMINISTRATOR, Role.AGENCY_MANAGER)
+
+# Badge colours: what stops an officer first is red.
+FLAG_STYLES: dict[str, str] = {
+    Flag.WANTED: "bg-secondary-dark",
+    Flag.OFFICER_CAUTION: "bg-secondary-darker",
+    Flag.PROTECTIVE_ORDER: "bg-accent-warm-darker",
+    Flag.SEX_OFFENDER: "bg-violet",
+    Flag.PAROLE: "bg-primary-dark",
+    Flag.PROBATION: "bg-primary-dark",
+    Flag.RECENTLY_ARRESTED: "bg-base-darkest",
+    Flag.RECENTLY_RELEASED: "bg-base-darkest",
+    Flag.PENDING_CASE: "bg-base-dark",
+    Flag.BAIL_CONDITIONS: "bg-base-dark",
+}
+
+
+class PurposeForm(forms.Form):
+    purpose = forms.ChoiceField(
+        label="Purpose of this look-up",
+        choices=[("", "- Select -"), *Purpose.choices],
+        help_text="Recorded in the audit log with the records you are shown.",
+        widget=forms.Select(attrs={"class": "usa-select"}),
+    )
+
+
+def _height(inches: int | None) -> str:
+    return f"{inches // 12} ft {inches % 12} in" if inches else ""
+
+
+@require_roles(*RECORD_ROLES)
+@require_GET
+@never_cache
+def person_view(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
+    form = PurposeForm(request.GET if "purpose" in request.GET else None)
+    if not form.is_valid():
+        return render(
+            request,
+            "obts/purpose.html",
+            {"form": form},
+            status=400 if form.is_bound else 200,
+        )
+    purpose = form.cleaned_data["purpose"]
+    user = acting_user(request)
+    view = access_person_record(user, public_id)
+    record_viewed(view, purpose=purpose, request=request)
+    context = {
+        "view": view,
+        "record": view.record,
+        "person": view.record.person,
+        "visibility": view.visibility,
+        "flags": [
+            {"code": flag, "label": Flag(flag).label, "style": FLAG_STYLES[flag]}
+            for flag in view.flags
+        ],
+        "height": _height(view.record.person.height_in),
+        "purpose_label": Purpose(purpose).label,
+        "claims": {
+            "criminal_history": Claim.CRIMINAL_HISTORY.label,
+            "registry": Claim.SEX_OFFENDER_REGISTRY.label,
+        },
+    }
+    return render(request, "obts/person_detail.html", context)
+
+
+# ---------------------------------------------------------------------------------------
+# Statistical reports
+
+
+class PeriodForm(forms.Form):
+    start = forms.DateField(
+        label="From",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date", "class": "usa-input"}),
+        help_text="Leave empty for a year before the end date.",
+    )
+    end = forms.DateField(
+        label="To",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date", "class": "usa-input"}),
+        help_text="Leave empty for today.",
+    )
+
+    def clean(self) -> dict[str, object]:
+        data = super().clean() or {}
+        end = data.get("end") or timezone.localdate()
+        start = data.get("start") or end - timedelta(days=365)
+        if isinstance(start, date) and isinstance(end, date) and start > end:
+            raise forms.ValidationError("The start date must not be after the end date.")
+        data["period"] = reports.Period(start=start, end=end)
+        return data
+
+
+def _period(request: HttpRequest) -> tuple[PeriodForm, reports.Period | None]:
+    form = PeriodForm(request.GET)
+    return form, form.cleaned_data["period"] if form.is_valid() else None
+
+
+@require_roles(*REPORT_ROLES)
+@require_GET
+def reports_view(request: HttpRequest) -> HttpResponse:
+    form, period = _period(request)
+    if period is None:
+        return render(request, "obts/reports.html", {"form": form}, status=400)
+    built = reports.reports_all(period)
+    audit.record(
+        reports.REPORT_VIEWED,
+        request=request,
+        details={"start": period.start.isoformat(), "end": period.end.isoformat()},
+    )
+    context = {
+        "form": form,
+        "period": period,
+        "reports": built,
+        "query": f"start={period.start.isoformat()}&end={period.end.isoformat()}",
+    }
+    return render(request, "obts/reports.html", context)
+
+
+@require_roles(*REPORT_ROLES)
+@require_GET
+def report_export_view(request: HttpRequest) -> HttpResponse:
+    slug = request.GET.get("report", "")
+    form, period = _period(request)
+    if slug not in reports.REPORTS:
+        raise Http404("No such report.")
+    if period is None:
+        return render(request, "obts/reports.html", {"form": form}, status=400)
+    report = reports.report_build(slug, period)
+    audit.record(
+        reports.REPORT_EXPORTED,
+        request=request,
+        details={
+            "report": slug,
+            "start": period.start.isoformat(),
+            "end": period.end.isoformat(),
+            "rows": len(report.rows),
+        },
+    )
+    filename = f"obts-{slug}-{period.start.isoformat()}-{period.end.isoformat()}.csv"
+    response = HttpResponse(
+        content_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+    writer = csv.writer(response)
+    writer.writerow(report.columns)
+    writer.writerows([_csv_cell(cell) for cell in row] for row in report.rows)
+    return response
+
+
+def _csv_cell(value: reports.Cell) -> reports.Cell:
+    """Keep spreadsheet programs from reading a value sent by a source system as a formula."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
