@@ -16,6 +16,8 @@ urlpatterns = [
     path("readyz", health.readyz, name="readyz"),
     path("admin/", admin.site.urls),
     path("api/v1/", include("portal.api.urls")),
+    path("api/v1/", include("obts.api.urls")),
+    path("obts/", include("obts.urls")),
     path("api/schema/", public(SpectacularAPIView.as_view()), name="api-schema"),
     path(
         "api/docs/",

@@ -299,7 +299,8 @@ class Generator:
         rng = self.rng
         sex = "M" if rng.random() < 0.72 else "F"
         hispanic = rng.random() < 0.17
-        if self._family is not None and rng.random() < 0.3:
+        joins_family = self._family is not None and rng.random() < 0.3
+        if self._family is not None and joins_family:
             last, address, family_year = self._family
         else:
             last = self._surname(hispanic)
@@ -309,7 +310,9 @@ class Generator:
         suffix = rng.choice(SUFFIXES) if sex == "M" and rng.random() < 0.03 else ""
         dob = self._dob(family_year)
         primary = SynthName(first, middle, last, suffix, dob)
-        self._family = (last, address, dob.year - 25)
+        if not joins_family:
+            # Relatives are born around the founder's parents' generation and after it.
+            self._family = (last, address, dob.year - 25)
         person = SynthPerson(
             number=number,
             sex=sex,

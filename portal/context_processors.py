@@ -17,6 +17,14 @@ NAVIGATION: list[tuple[str, str, tuple[Role, ...]]] = [
 ]
 
 
+def register_navigation(label: str, url_name: str, roles: tuple[Role, ...]) -> None:
+    """Let an app built on the portal add its page to the navigation (before the
+    administration entry), without the portal importing it."""
+    entry = (label, url_name, roles)
+    if entry not in NAVIGATION:
+        NAVIGATION.insert(len(NAVIGATION) - 1, entry)
+
+
 def portal(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None)
     nav = []

@@ -55,6 +55,17 @@ class User(AbstractUser):
         check = getattr(self, "is_verified", None)
         return bool(check()) if callable(check) else False
 
+    def has_perm(self, perm: str, obj: Any = None) -> bool:
+        # The administrator role is the system's administrator: every model permission.
+        if self.is_active and Role.ADMINISTRATOR in self.role_codes:
+            return True
+        return super().has_perm(perm, obj)
+
+    def has_module_perms(self, app_label: str) -> bool:
+        if self.is_active and Role.ADMINISTRATOR in self.role_codes:
+            return True
+        return super().has_module_perms(app_label)
+
     def has_role(self, *roles: str) -> bool:
         return not self.role_codes.isdisjoint(roles)
 

@@ -27,6 +27,7 @@ from portal.models.api_clients import ApiScope
 from portal.roles import Role
 from tests.conftest import sign_in
 from tests.factories import AgencyFactory, UserFactory, add_totp_device, make_api_client
+from tests.obts.factories_records import PersonFactory
 
 if TYPE_CHECKING:
     from django.test.client import _MonkeyPatchedWSGIResponse as Response
@@ -137,10 +138,16 @@ class Samples:
 # Sample values for URL arguments, by argument name ...
 SAMPLE_KWARGS: dict[str, Callable[[Samples], object]] = {
     "public_id": lambda samples: samples.user.public_id,
+    # A record feed kind (POST /api/v1/feeds/{kind}/).
+    "kind": lambda samples: "warrants",
 }
 # ... and where the same argument name means another object, by URL name.
 SAMPLE_KWARGS_BY_URL: dict[str, dict[str, Callable[[Samples], object]]] = {
     "portal:api_client_revoke": {"public_id": lambda samples: samples.api_client.public_id},
+    # A person of the master name index (the record page asks for a purpose first; the
+    # API answers the record).
+    "obts:person": {"public_id": lambda samples: PersonFactory.create().public_id},
+    "api-person": {"public_id": lambda samples: PersonFactory.create().public_id},
 }
 
 

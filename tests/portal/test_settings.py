@@ -140,6 +140,7 @@ def test_project_tasks_are_registered() -> None:
     assert {
         "portal.tasks.disable_inactive_accounts",
         "portal.tasks.expire_temporary_passwords",
+        "obts.tasks.recompute_person_status",
     } <= set(_project_tasks())
 
 
@@ -181,11 +182,12 @@ def test_workers_take_one_message_at_a_time() -> None:
     assert celery_app.conf.worker_prefetch_multiplier == 1
 
 
-def test_beat_schedules_the_two_housekeeping_tasks() -> None:
+def test_beat_schedules_the_real_periodic_tasks() -> None:
     tasks = {entry["task"] for entry in celery_app.conf.beat_schedule.values()}
     assert tasks == {
         "portal.tasks.disable_inactive_accounts",
         "portal.tasks.expire_temporary_passwords",
+        "obts.tasks.recompute_person_status",
     }
 
 

@@ -1,0 +1,429 @@
+"""Master name index intake: a source system's record of a person, upserted by
+``(source_system, source_id)`` (``PersonSource``).
+
+A *new* source record is matched first (``obts.services.matching.find_person``): an
+exact identifier or a confident name-and-date-of-birth match links it to that person;
+otherwise a new person is created, and a weak match opens a ``PossibleDuplicate`` for
+CJIS review. An existing source record is updated in place and never re-matched.
+
+What a source record stores:
+
+- its names (the primary name, then the aliases, each with its own date of birth) with
+  their matching keys (``obts.matching.name_keys``), its identifiers and its addresses:
+  rows of that source, replaced as a whole when they differ from what is sent;
+- the person's identifying data and caution. While the source is the person's only one
+  the record is the whole truth and an empty field clears the value; once several
+  sources describe the person, an empty field leaves what another source said (a DMV
+  record without a caution must not erase the one a police system set).
+
+The names of the source that created the person are the person's primary name; a source
+linked later adds its names as aliases.
+
+An update older (``as_of``) than the stored one is ``stale`` and not applied; one equal
+to what is stored is ``unchanged`` and writes nothing (a newer ``as_of`` is remembered).
+Neither writes an audit row. A request that applies records writes one row, at the end of
+its transaction: ``obts.person.upserted`` naming the person when one record was applied,
+``obts.persons.upserted`` listing them (person, source, result, match) when several were.
+"""
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from django.db import DatabaseError, IntegrityError, transaction
+from django.db.models import Prefetch, Q
+from django.utils import timezone
+from rest_framework import serializers
+
+from obts.matching import name_keys
+from obts.models import (
+    Address,
+    IdentifierKind,
+    NameKey,
+    Person,
+    PersonIdentifier,
+    PersonName,
+    PersonSource,
+    PossibleDuplicate,
+)
+from obts.services.intake import (
+    Outcome,
+    RecordResult,
+    Submitter,
+    check_batch_size,
+    error_result,
+    normalize_identifier,
+    stale_reason,
+)
+from obts.services.matching import NameQuery, find_person
+from obts.services.person_schemas import PersonInputSerializer
+from obts.services.status_refresh import persons_refresh
+from portal import audit
+
+PERSON_ATTRIBUTES = (
+    "sex",
+    "race",
+    "height_in",
+    "weight_lb",
+    "eye_color",
+    "hair_color",
+    "scars_marks_tattoos",
+    "caution",
+)
+# Input field -> identifier kind (driver's licences also carry their state).
+IDENTIFIER_FIELDS = {
+    "sid": IdentifierKind.SID,
+    "fbi_number": IdentifierKind.FBI,
+    "dl_number": IdentifierKind.DRIVERS_LICENSE,
+    "doc_number": IdentifierKind.DOC_NUMBER,
+    "probation_number": IdentifierKind.PROBATION_NUMBER,
+    "parole_number": IdentifierKind.PAROLE_NUMBER,
+}
+NAME_FIELDS = ("first_name", "middle_name", "last_name", "suffix", "dob")
+ADDRESS_FIELDS = ("line1", "line2", "city", "state", "postal_code", "from_date", "to_date")
+
+NameRow = tuple[str, str, str, str, date | None]
+IdentifierRow = tuple[str, str, str]
+AddressRow = tuple[str, str, str, str, str, date | None, date | None]
+SourceKey = tuple[str, str]
+
+
+@dataclass(frozen=True)
+class PersonRecordInput:
+    """A validated person record in the form it is stored."""
+
+    source_system: str
+    source_id: str
+    as_of: datetime | None
+    names: list[NameRow]  # the primary name first
+    identifiers: set[IdentifierRow]
+    addresses: list[AddressRow]
+    attributes: dict[str, Any]
+
+    @classmethod
+    def from_validated(cls, data: dict[str, Any]) -> "PersonRecordInput":
+        names = [tuple(data[name] for name in NAME_FIELDS)]
+        names += [tuple(alias[name] for name in NAME_FIELDS) for alias in data["aliases"]]
+        identifiers = set()
+        for field, kind in IDENTIFIER_FIELDS.items():
+            value = normalize_identifier(data[field])
+            if value:
+                state = data["dl_state"] if kind == IdentifierKind.DRIVERS_LICENSE else ""
+                identifiers.add((str(kind), value, state))
+        return cls(
+            source_system=data["source_system"],
+            source_id=data["source_id"],
+            as_of=data.get("as_of"),
+            names=names,
+            identifiers=identifiers,
+            addresses=[tuple(a[name] for name in ADDRESS_FIELDS) for a in data["addresses"]],
+            attributes={name: data[name] for name in PERSON_ATTRIBUTES},
+        )
+
+    def identifier(self, kind: str) -> tuple[str, str]:
+        for row_kind, value, state in sorted(self.identifiers):
+            if row_kind == kind:
+                return value, state
+        return "", ""
+
+
+def persons_upsert(records: Sequence[Any], *, submitter: Submitter) -> list[RecordResult]:
+    """Upsert person records (parsed JSON, one per element); one result per record, in
+    order. Refuses more than ``BATCH_LIMIT`` (``BatchTooLarge``); bad records are results
+    with field errors, never exceptions."""
+    check_batch_size(list(records))
+    results: list[RecordResult | None] = [None] * len(records)
+    valid: list[tuple[int, PersonRecordInput]] = []
+    serializer = PersonInputSerializer()
+    for index, raw in enumerate(records):
+        if not isinstance(raw, dict):
+            results[index] = error_result(
+                index, {"non_field_errors": ["Each record must be a JSON object."]}
+            )
+            continue
+        try:
+            valid.append((index, PersonRecordInput.from_validated(serializer.run_validation(raw))))
+        except serializers.ValidationError as error:
+            results[index] = error_result(index, error)
+
+    if valid:
+        with transaction.atomic():
+            for result in _upsert_valid(valid, submitter):
+                results[result.index] = result
+    return [result for result in results if result is not None]
+
+
+def _stored_sources(keys: set[SourceKey]) -> dict[SourceKey, PersonSource]:
+    if not keys:
+        return {}
+    by_system: dict[str, list[str]] = {}
+    for system, source_id in keys:
+        by_system.setdefault(system, []).append(source_id)
+    condition = Q()
+    for system, source_ids in by_system.items():
+        condition |= Q(source_system=system, source_id__in=source_ids)
+    queryset = (
+        PersonSource.objects.select_for_update(of=("self",))
+        .filter(condition)
+        .select_related("person")
+        .prefetch_related(
+            Prefetch("names", queryset=PersonName.objects.order_by("pk")),
+            "identifiers",
+            Prefetch("addresses", queryset=Address.objects.order_by("pk")),
+            Prefetch("person__sources", queryset=PersonSource.objects.only("pk", "person_id")),
+        )
+        .order_by("pk")
+    )
+    return {(source.source_system, source.source_id): source for source in queryset}
+
+
+def _upsert_valid(
+    valid: list[tuple[int, PersonRecordInput]], submitter: Submitter
+) -> list[RecordResult]:
+    keys = Counter((record.source_system, record.source_id) for _, record in valid)
+    stored = _stored_sources(set(keys))
+    now = timezone.now()
+    results = []
+    for index, record in valid:
+        key = (record.source_system, record.source_id)
+        result = _upsert_in_savepoint(index, record, key, stored, now)
+        result.key = key
+        if result.applied and keys[key] > 1:
+            # A later record of the batch has the same key: it must see this one.
+            stored.update(_stored_sources({key}))
+        results.append(result)
+
+    applied = [result for result in results if result.applied]
+    if applied:
+        persons_refresh({result.instance.pk for result in applied})
+    _audit(applied, submitter)
+    return results
+
+
+def _audit(applied: list[RecordResult], submitter: Submitter) -> None:
+    """One audit row per request, last: naming the person when one record was applied,
+    listing them when several were (one chained append per batch, not per record)."""
+    if len(applied) == 1:
+        (result,) = applied
+        audit.record(
+            "obts.person.upserted",
+            api_client=submitter.api_client,
+            target=result.instance,
+            details={**result.details, **submitter.audit_details()},
+        )
+    elif applied:
+        audit.record(
+            "obts.persons.upserted",
+            api_client=submitter.api_client,
+            object_type=Person._meta.label_lower,
+            details={
+                **submitter.audit_details(),
+                "count": len(applied),
+                "records": [{"id": result.public_id(), **result.details} for result in applied],
+            },
+        )
+
+
+def _upsert_in_savepoint(
+    index: int,
+    record: PersonRecordInput,
+    key: SourceKey,
+    stored: dict[SourceKey, PersonSource],
+    now: datetime,
+) -> RecordResult:
+    """One record in its own savepoint: a record the database refuses leaves the others."""
+    source = stored.get(key)
+    try:
+        with transaction.atomic():
+            return _upsert_one(index, record, source, now)
+    except IntegrityError:
+        if source is not None:
+            return _refused(index, key, stored)
+        # Another request created this source record meanwhile: update it instead.
+        stored.update(_stored_sources({key}))
+        if key not in stored:
+            return _refused(index, key, stored)
+        return _upsert_in_savepoint(index, record, key, stored, now)
+    except DatabaseError:
+        return _refused(index, key, stored)
+
+
+def _refused(index: int, key: SourceKey, stored: dict[SourceKey, PersonSource]) -> RecordResult:
+    # The savepoint rolled back; the in-memory copy may hold refused values.
+    stored.pop(key, None)
+    stored.update(_stored_sources({key}))
+    message = "The database refused this record; nothing of it was stored."
+    return error_result(index, {"non_field_errors": [message]})
+
+
+def _upsert_one(
+    index: int, record: PersonRecordInput, source: PersonSource | None, now: datetime
+) -> RecordResult:
+    as_of = record.as_of or now
+    if source is None:
+        return _create_source(index, record, as_of, now)
+
+    person = source.person
+    if as_of < source.as_of:
+        return RecordResult(index, Outcome.STALE, person, reason=stale_reason(as_of, source.as_of))
+
+    names = [tuple(getattr(n, f) for f in NAME_FIELDS) for n in source.names.all()]
+    identifiers = {(i.kind, i.value, i.state) for i in source.identifiers.all()}
+    addresses = [tuple(getattr(a, f) for f in ADDRESS_FIELDS) for a in source.addresses.all()]
+    sole_source = len(person.sources.all()) == 1
+    attributes = _attribute_changes(person, record.attributes, sole_source=sole_source)
+    changed = {
+        "names": names != record.names,
+        "identifiers": identifiers != record.identifiers,
+        "addresses": addresses != record.addresses,
+        "attributes": bool(attributes),
+    }
+    if not any(changed.values()):
+        if as_of > source.as_of:
+            PersonSource.objects.filter(pk=source.pk).update(as_of=as_of)
+            source.as_of = as_of
+        return RecordResult(index, Outcome.UNCHANGED, person)
+
+    if changed["names"]:
+        was_primary = any(name.is_primary for name in source.names.all())
+        source.names.all().delete()
+        _add_names(person, source, record.names, primary=was_primary)
+    if changed["identifiers"]:
+        source.identifiers.all().delete()
+        _add_identifiers(person, source, record.identifiers)
+    if changed["addresses"]:
+        source.addresses.all().delete()
+        _add_addresses(person, source, record.addresses)
+    if attributes:
+        for name, value in attributes.items():
+            setattr(person, name, value)
+        person.save(update_fields=[*attributes, "updated_at"])
+    source.as_of, source.received_at = as_of, now
+    source.save(update_fields=["as_of", "received_at"])
+    return RecordResult(
+        index,
+        Outcome.UPDATED,
+        person,
+        details=_details(record, "updated", changed=[part for part, did in changed.items() if did]),
+    )
+
+
+def _create_source(
+    index: int, record: PersonRecordInput, as_of: datetime, now: datetime
+) -> RecordResult:
+    sid, _ = record.identifier(IdentifierKind.SID)
+    fbi_number, _ = record.identifier(IdentifierKind.FBI)
+    dl_number, dl_state = record.identifier(IdentifierKind.DRIVERS_LICENSE)
+    match = find_person(
+        names=[NameQuery(*name) for name in record.names],
+        sex=record.attributes["sex"],
+        sid=sid,
+        fbi_number=fbi_number,
+        dl_number=dl_number,
+        dl_state=dl_state,
+    )
+    if match.person_id is not None:
+        person = Person.objects.get(pk=match.person_id)
+        attributes = _attribute_changes(person, record.attributes, sole_source=False)
+        if attributes:
+            for name, value in attributes.items():
+                setattr(person, name, value)
+            person.save(update_fields=[*attributes, "updated_at"])
+    else:
+        person = Person.objects.create(**record.attributes)
+
+    source = PersonSource.objects.create(
+        person=person,
+        source_system=record.source_system,
+        source_id=record.source_id,
+        as_of=as_of,
+        received_at=now,
+    )
+    _add_names(person, source, record.names, primary=match.person_id is None)
+    _add_identifiers(person, source, record.identifiers)
+    _add_addresses(person, source, record.addresses)
+    duplicates = PossibleDuplicate.objects.bulk_create(
+        [
+            PossibleDuplicate(person=person, candidate_id=candidate, score=score, reasons=reasons)
+            for candidate, score, reasons in match.possible
+        ]
+    )
+    details = _details(record, "linked" if match.person_id else "created", match=match.describe())
+    if duplicates:
+        public_ids = dict(
+            Person.objects.filter(pk__in=[d.candidate_id for d in duplicates]).values_list(
+                "pk", "public_id"
+            )
+        )
+        details["possible_duplicates"] = [
+            {"candidate": str(public_ids[d.candidate_id]), "score": d.score} for d in duplicates
+        ]
+    return RecordResult(index, Outcome.CREATED, person, details=details)
+
+
+def _details(record: PersonRecordInput, result: str, **more: Any) -> dict[str, Any]:
+    return {
+        "source_system": record.source_system,
+        "source_id": record.source_id,
+        "result": result,
+        **more,
+    }
+
+
+def _attribute_changes(
+    person: Person, incoming: dict[str, Any], *, sole_source: bool
+) -> dict[str, Any]:
+    changes = {}
+    for name, value in incoming.items():
+        if value in ("", None) and not sole_source:
+            continue
+        if getattr(person, name) != value:
+            changes[name] = value
+    return changes
+
+
+def _add_names(
+    person: Person, source: PersonSource, names: list[NameRow], *, primary: bool
+) -> None:
+    rows = PersonName.objects.bulk_create(
+        [
+            PersonName(
+                person=person,
+                source=source,
+                is_primary=primary and position == 0,
+                first_name=first,
+                middle_name=middle,
+                last_name=last,
+                suffix=suffix,
+                dob=dob,
+            )
+            for position, (first, middle, last, suffix, dob) in enumerate(names)
+        ]
+    )
+    NameKey.objects.bulk_create(
+        [
+            NameKey(name=row, key=key)
+            for row in rows
+            for key in sorted(name_keys(row.first_name, row.middle_name, row.last_name, row.dob))
+        ]
+    )
+
+
+def _add_identifiers(person: Person, source: PersonSource, identifiers: set[IdentifierRow]) -> None:
+    PersonIdentifier.objects.bulk_create(
+        [
+            PersonIdentifier(person=person, source=source, kind=kind, value=value, state=state)
+            for kind, value, state in sorted(identifiers)
+        ]
+    )
+
+
+def _add_addresses(person: Person, source: PersonSource, addresses: list[AddressRow]) -> None:
+    Address.objects.bulk_create(
+        [
+            Address(person=person, source=source, **dict(zip(ADDRESS_FIELDS, row, strict=True)))
+            for row in addresses
+        ]
+    )

@@ -1,0 +1,71 @@
+"""Recomputing the status and flags of the persons an intake touched, once each."""
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from django.db.models import Model
+from django.utils import timezone
+
+from obts.models import (
+    Case,
+    CustodyPeriod,
+    Person,
+    ProtectiveOrder,
+    Registration,
+    Supervision,
+    Warrant,
+)
+from obts.status import Facts, compute_flags, compute_status
+
+
+def persons_refresh(
+    person_pks: Iterable[int], *, before: Callable[[list[Person]], None] | None = None
+) -> None:
+    """Lock the persons (in id order, so concurrent intakes cannot deadlock), run
+    ``before`` on them (e.g. sentence dates), then recompute each one's status and flags
+    from their records, read after the lock so no other intake's change is missed.
+
+    This is ``obts.status.person_recompute`` for many persons at once: the facts of all of
+    them in one query per record kind, and one update per distinct (status, flags) result
+    rather than one per person.
+
+    The lock is ``FOR NO KEY UPDATE``: it waits for another intake recomputing the same
+    person, but not for intakes that only insert records pointing at the person.
+    """
+    pks = sorted(set(person_pks))
+    if not pks:
+        return
+    persons = list(Person.objects.select_for_update(no_key=True).filter(pk__in=pks).order_by("pk"))
+    if before is not None:
+        before(persons)
+    records = {
+        model: _by_person(model, pks)
+        for model in (Case, CustodyPeriod, Supervision, ProtectiveOrder, Warrant, Registration)
+    }
+    today, now = timezone.localdate(), timezone.now()
+    changes: dict[tuple[str, tuple[str, ...]], list[int]] = defaultdict(list)
+    for person in persons:
+        facts = Facts(
+            caution=person.caution,
+            cases=records[Case].get(person.pk, []),
+            custody=records[CustodyPeriod].get(person.pk, []),
+            supervisions=records[Supervision].get(person.pk, []),
+            orders=records[ProtectiveOrder].get(person.pk, []),
+            warrants=records[Warrant].get(person.pk, []),
+            registrations=records[Registration].get(person.pk, []),
+        )
+        status, flags = compute_status(facts), compute_flags(facts, today)
+        if (status, flags) != (person.status, person.flags) or not person.status_computed_at:
+            changes[(status, tuple(flags))].append(person.pk)
+    for (new_status, new_flags), changed in changes.items():
+        Person.objects.filter(pk__in=changed).update(
+            status=new_status, flags=list(new_flags), status_computed_at=now, updated_at=now
+        )
+
+
+def _by_person(model: type[Model], pks: list[int]) -> dict[int, list[Any]]:
+    grouped: dict[int, list[Any]] = defaultdict(list)
+    for record in model._default_manager.filter(person_id__in=pks):
+        grouped[record.person_id].append(record)  # type: ignore[attr-defined]
+    return grouped

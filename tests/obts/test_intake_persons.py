@@ -1,0 +1,363 @@
+"""``POST /api/v1/persons/``: the master name index upserted by (source_system,
+source_id), replays and out-of-order updates, and matching a new source record to a
+known person (identifier first, then name and date of birth)."""
+
+import pytest
+from django.test import Client
+
+from obts.matching import name_keys
+from obts.models import (
+    Flag,
+    IdentifierKind,
+    NameKey,
+    Person,
+    PersonIdentifier,
+    PersonName,
+    PersonSource,
+    PossibleDuplicate,
+)
+from portal.models import Agency, AuditEvent
+from portal.models.api_clients import ApiScope
+from tests.factories import make_api_client
+from tests.obts.factories import (
+    SID,
+    create_person,
+    person_body,
+    persons_url,
+    post_json,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def key(agency: Agency) -> str:
+    return make_api_client(agency, [ApiScope.MNI_WRITE])[1]
+
+
+def _rows() -> tuple[int, int, int, int, int]:
+    return (
+        Person.objects.count(),
+        PersonName.objects.count(),
+        NameKey.objects.count(),
+        PersonIdentifier.objects.count(),
+        AuditEvent.objects.count(),
+    )
+
+
+# ---------------------------------------------------------------------------------------
+# Create, update, replay, stale
+
+
+def test_new_person_is_created_with_201_and_its_id(client: Client, key: str) -> None:
+    response = post_json(client, persons_url(), person_body(), key)
+    assert response.status_code == 201
+    body = response.json()
+    person = Person.objects.get()
+    assert body["id"] == str(person.public_id)
+    assert (body["result"], body["applied"]) == ("created", True)
+    assert (body["first_name"], body["last_name"], body["dob"]) == (
+        "Michaela",
+        "Neumann",
+        "1985-11-11",
+    )
+    assert body["sid"] == SID
+    assert body["aliases"][0]["first_name"] == "Mickey"
+    assert body["addresses"][0]["line1"] == "8 Stanley St"
+    assert body["match"] == {"rule": "none"}
+
+
+def test_only_source_and_last_name_are_required(client: Client, key: str) -> None:
+    body = {"source_system": "DPS-MNI", "source_id": "A-1", "last_name": "Neumann"}
+    response = post_json(client, persons_url(), body, key)
+    assert response.status_code == 201
+    assert response.json()["dob"] is None
+
+
+def test_missing_required_fields_are_field_errors(client: Client, key: str) -> None:
+    response = post_json(client, persons_url(), {"first_name": "Ann"}, key)
+    assert response.status_code == 400
+    assert set(response.json()) == {"source_system", "source_id", "last_name"}
+
+
+def test_primary_name_and_aliases_are_stored_each_with_its_dob(client: Client, key: str) -> None:
+    aliases = [{"first_name": "Mickey", "last_name": "Neumann", "dob": "1985-11-12"}]
+    post_json(client, persons_url(), person_body(aliases=aliases), key)
+    names = {(n.first_name, n.is_primary, str(n.dob)) for n in PersonName.objects.all()}
+    assert names == {("Michaela", True, "1985-11-11"), ("Mickey", False, "1985-11-12")}
+
+
+def test_every_name_stores_its_matching_keys(client: Client, key: str) -> None:
+    post_json(client, persons_url(), person_body(), key)
+    for name in PersonName.objects.all():
+        stored = set(name.keys.values_list("key", flat=True))
+        assert stored == name_keys(name.first_name, name.middle_name, name.last_name, name.dob)
+        assert stored
+
+
+def test_identifiers_are_stored_in_their_compared_form(client: Client, key: str) -> None:
+    body = person_body(
+        sid="ct 123-4567", dl_number="123-456-789", dl_state="ct", doc_number="412345"
+    )
+    post_json(client, persons_url(), body, key)
+    stored = set(PersonIdentifier.objects.values_list("kind", "value", "state"))
+    assert stored == {
+        (IdentifierKind.SID, "CT1234567", ""),
+        (IdentifierKind.DRIVERS_LICENSE, "123456789", "CT"),
+        (IdentifierKind.DOC_NUMBER, "412345", ""),
+    }
+
+
+def test_newer_update_replaces_the_source_names_and_data(client: Client, key: str) -> None:
+    post_json(client, persons_url(), person_body(as_of="2026-01-01T00:00:00Z"), key)
+    update = person_body(
+        as_of="2026-01-02T00:00:00Z",
+        last_name="Neumann-Lee",
+        aliases=[],
+        caution="Armed",
+        height_in=66,
+    )
+    response = post_json(client, persons_url(), update, key)
+    assert response.status_code == 200
+    body = response.json()
+    assert (body["result"], body["last_name"], body["aliases"]) == ("updated", "Neumann-Lee", [])
+    person = Person.objects.get()
+    assert (person.caution, person.height_in) == ("Armed", 66)
+    assert list(PersonName.objects.values_list("last_name", "is_primary")) == [
+        ("Neumann-Lee", True)
+    ]
+
+
+def test_replayed_person_changes_nothing_and_writes_no_audit_row(client: Client, key: str) -> None:
+    post_json(client, persons_url(), person_body(), key)
+    before = _rows()
+    response = post_json(client, persons_url(), person_body(), key)
+    assert response.status_code == 200
+    assert (response.json()["result"], response.json()["applied"]) == ("unchanged", False)
+    assert _rows() == before
+
+
+def test_older_update_is_not_applied_and_says_why(client: Client, key: str) -> None:
+    post_json(client, persons_url(), person_body(as_of="2026-01-02T00:00:00Z"), key)
+    older = person_body(as_of="2026-01-01T00:00:00Z", last_name="Older")
+    response = post_json(client, persons_url(), older, key)
+    body = response.json()
+    assert response.status_code == 200
+    assert (body["result"], body["applied"]) == ("stale", False)
+    assert "older" in body["reason"]
+    assert body["last_name"] == "Neumann"
+    assert not PersonName.objects.filter(last_name="Older").exists()
+
+
+def test_applied_person_writes_one_audit_row(client: Client, key: str, agency: Agency) -> None:
+    post_json(client, persons_url(), person_body(), key)
+    event = AuditEvent.objects.get(action="obts.person.upserted")
+    assert event.object_id == str(Person.objects.get().public_id)
+    assert event.agency == agency
+    assert event.details["source_id"] == "A-1001"
+    assert event.details["result"] == "created"
+
+
+def test_caution_sets_the_officer_caution_flag(client: Client, key: str) -> None:
+    post_json(client, persons_url(), person_body(caution="Assaulted an officer 2019"), key)
+    assert Person.objects.get().flags == [Flag.OFFICER_CAUTION]
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("dob", "2999-01-01"), ("dob", "1985-13-01"), ("sex", "X"), ("height_in", 400)],
+)
+def test_bad_values_are_field_errors(client: Client, key: str, field: str, value: object) -> None:
+    response = post_json(client, persons_url(), person_body(**{field: value}), key)
+    assert response.status_code == 400
+    assert field in response.json()
+
+
+def test_sex_error_lists_the_allowed_values(client: Client, key: str) -> None:
+    response = post_json(client, persons_url(), person_body(sex="X"), key)
+    assert "M, F, U" in response.json()["sex"][0]
+
+
+def test_alias_without_last_name_is_an_error_naming_the_alias(client: Client, key: str) -> None:
+    response = post_json(client, persons_url(), person_body(aliases=[{"first_name": "Mo"}]), key)
+    assert response.status_code == 400
+    assert "last_name" in response.json()["aliases"]["0"]
+
+
+# ---------------------------------------------------------------------------------------
+# Matching a new source record
+
+
+def test_same_sid_from_another_source_links_to_the_person(client: Client, key: str) -> None:
+    first = create_person()
+    other = person_body(
+        source_system="DOC", source_id="412345", first_name="Mike", last_name="Newman", dob=None
+    )
+    response = post_json(client, persons_url(), other, key)
+    assert response.status_code == 201
+    assert response.json()["id"] == first
+    assert response.json()["match"]["rule"] == "sid"
+    assert Person.objects.count() == 1
+    assert PersonSource.objects.count() == 2
+
+
+def test_linked_source_adds_its_names_as_aliases(client: Client, key: str) -> None:
+    create_person()
+    other = person_body(source_system="DOC", source_id="412345", first_name="Mike")
+    post_json(client, persons_url(), other, key)
+    primary = PersonName.objects.filter(is_primary=True)
+    assert list(primary.values_list("first_name", flat=True)) == ["Michaela"]
+
+
+def test_same_drivers_licence_and_state_links(client: Client, key: str) -> None:
+    first = create_person(sid="", dl_number="123456789", dl_state="CT")
+    other = person_body(
+        source_system="DMV",
+        source_id="D-1",
+        sid="",
+        first_name="Zed",
+        last_name="Quill",
+        dl_number="123-456-789",
+        dl_state="CT",
+    )
+    response = post_json(client, persons_url(), other, key)
+    assert (response.json()["id"], response.json()["match"]["rule"]) == (first, "dl")
+
+
+def test_same_licence_number_of_another_state_does_not_link(client: Client, key: str) -> None:
+    create_person(sid="", dl_number="123456789", dl_state="CT")
+    other = person_body(
+        source_system="DMV",
+        source_id="D-1",
+        sid="",
+        first_name="Zed",
+        last_name="Quill",
+        dob="1950-01-01",
+        aliases=[],
+        dl_number="123456789",
+        dl_state="NY",
+    )
+    post_json(client, persons_url(), other, key)
+    assert Person.objects.count() == 2
+
+
+def test_name_and_exact_dob_link_confidently(client: Client, key: str) -> None:
+    first = create_person()
+    other = person_body(source_system="COURT", source_id="C-9", sid="", first_name="Micaela")
+    response = post_json(client, persons_url(), other, key)
+    body = response.json()
+    assert body["id"] == first
+    assert body["match"]["rule"] == "name_dob"
+    assert body["match"]["score"] >= 0.92
+    assert body["match"]["reasons"]
+
+
+def test_near_miss_dob_creates_a_new_person_and_a_possible_duplicate(
+    client: Client, key: str
+) -> None:
+    first = create_person()
+    other = person_body(
+        source_system="COURT", source_id="C-9", sid="", dob="1985-11-12", aliases=[]
+    )
+    response = post_json(client, persons_url(), other, key)
+    body = response.json()
+    assert body["id"] != first
+    duplicate = PossibleDuplicate.objects.get()
+    assert str(duplicate.person.public_id) == body["id"]
+    assert str(duplicate.candidate.public_id) == first
+    assert 0.70 <= duplicate.score < 0.92
+    assert duplicate.reasons
+    assert body["possible_duplicates"] == [{"candidate": first, "score": duplicate.score}]
+
+
+def test_different_person_creates_a_new_person_without_review(client: Client, key: str) -> None:
+    create_person()
+    other = person_body(
+        source_system="COURT",
+        source_id="C-9",
+        sid="",
+        first_name="Zed",
+        last_name="Quill",
+        dob="1950-01-01",
+        aliases=[],
+    )
+    post_json(client, persons_url(), other, key)
+    assert Person.objects.count() == 2
+    assert not PossibleDuplicate.objects.exists()
+
+
+def test_update_of_a_source_is_never_rematched(client: Client, key: str) -> None:
+    first = create_person()
+    second = create_person(
+        source_id="A-2", sid="CT7654321", first_name="Zed", last_name="Quill", aliases=[]
+    )
+    update = person_body(source_id="A-2", sid=SID)
+    response = post_json(client, persons_url(), update, key)
+    assert response.json()["id"] == second != first
+
+
+# ---------------------------------------------------------------------------------------
+# Several sources of one person
+
+
+def test_empty_field_of_another_source_keeps_the_value(client: Client, key: str) -> None:
+    create_person(caution="Armed and dangerous", race="W")
+    other = person_body(source_system="DMV", source_id="D-1", caution="", race="")
+    post_json(client, persons_url(), other, key)
+    person = Person.objects.get()
+    assert (person.caution, person.race) == ("Armed and dangerous", "W")
+
+
+def test_sole_source_can_clear_its_caution(client: Client, key: str) -> None:
+    create_person(caution="Armed and dangerous")
+    update = person_body(caution="")
+    post_json(client, persons_url(), update, key)
+    person = Person.objects.get()
+    assert (person.caution, person.flags) == ("", [])
+
+
+# ---------------------------------------------------------------------------------------
+# Batches and the request
+
+
+def test_person_batch_keeps_the_good_records_around_a_bad_one(client: Client, key: str) -> None:
+    batch = [
+        person_body(source_id="P-1", sid="CT0000001", first_name="Ann", aliases=[]),
+        person_body(source_id="P-2", last_name=""),
+        person_body(
+            source_id="P-3", sid="CT0000003", first_name="Bo", last_name="Quill", dob="1950-01-01"
+        ),
+    ]
+    response = post_json(client, persons_url(), batch, key)
+    results = response.json()
+    assert [r["status"] for r in results] == ["created", "error", "created"]
+    assert "last_name" in results[1]["errors"]
+    assert set(PersonSource.objects.values_list("source_id", flat=True)) == {"P-1", "P-3"}
+
+
+def test_batch_naming_one_source_twice_links_the_second_to_the_first(
+    client: Client, key: str
+) -> None:
+    batch = [
+        person_body(as_of="2026-01-01T00:00:00Z"),
+        person_body(as_of="2026-01-02T00:00:00Z", caution="Armed"),
+    ]
+    response = post_json(client, persons_url(), batch, key)
+    assert [r["status"] for r in response.json()] == ["created", "updated"]
+    assert Person.objects.get().caution == "Armed"
+
+
+def test_key_without_mni_scope_gets_403(client: Client, agency: Agency) -> None:
+    _, key = make_api_client(agency, [ApiScope.FEEDS_WRITE])
+    response = post_json(client, persons_url(), person_body(), key)
+    assert response.status_code == 403
+
+
+def test_persons_without_key_gets_401(client: Client) -> None:
+    response = client.post(persons_url(), person_body(), content_type="application/json")
+    assert response.status_code == 401
+
+
+def test_persons_batch_over_the_limit_gets_413(client: Client, key: str) -> None:
+    batch = [person_body(source_id=f"P-{n}") for n in range(1001)]
+    assert post_json(client, persons_url(), batch, key).status_code == 413
