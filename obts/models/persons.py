@@ -1,6 +1,7 @@
 import uuid
 
 from django.db import models
+from django.urls import reverse
 from django.utils import timezone
 
 
@@ -68,6 +69,9 @@ class Person(models.Model):
     def __str__(self) -> str:
         primary = next((name for name in self.names.all() if name.is_primary), None)
         return str(primary) if primary else f"Person {self.public_id}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("obts:person", kwargs={"public_id": self.public_id})
 
 
 class PersonSource(models.Model):
