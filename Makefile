@@ -6,7 +6,8 @@ PY := $(VENV)/bin/python
 PIP := $(PY) -m pip
 MANAGE := $(PY) manage.py
 PYTEST_ARGS ?=
-BENCH_ARGS ?=
+AUDIT_BENCH_ARGS ?=
+FEED_BENCH_ARGS ?=
 
 # The machine's Python, 3.11 or newer.
 PYTHON ?= $(shell for p in python3.13 python3.12 python3.11 python3; do \
@@ -76,7 +77,8 @@ down:
 
 # Benchmarks print their figures (bench/README.md); DATABASE_URL picks the database server.
 bench: $(VENV)/.deps
-	$(PY) bench/audit_chain.py $(BENCH_ARGS)
+	$(PY) bench/audit_chain.py $(AUDIT_BENCH_ARGS)
+	$(PY) bench/feed_intake.py $(FEED_BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) node_modules staticfiles .mypy_cache .pytest_cache .ruff_cache

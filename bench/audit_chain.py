@@ -18,12 +18,9 @@ import json
 import multiprocessing
 import os
 import platform
-import shutil
 import sys
-import tempfile
 import time
 import uuid
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -35,6 +32,8 @@ if TYPE_CHECKING:
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cjis.settings")
+
+from bench.support import cpu_model, create_bench_database, describe_database  # noqa: E402
 
 BENCH_DATABASE = "bench_audit"
 BENCH_USERNAME = "bench-officer"
@@ -125,72 +124,6 @@ def _summarise(
 
 
 # Database ---------------------------------------------------------------------------------
-
-
-def _create_bench_database() -> Callable[[], None]:
-    """Create and migrate the dedicated benchmark database; return what drops it."""
-    from django.db import connection
-
-    vendor = connection.vendor
-    configured = str(connection.settings_dict["NAME"])
-    scratch: str | None = None
-    if vendor == "sqlite":
-        scratch = tempfile.mkdtemp(prefix="bench_audit-")
-        name = str(Path(scratch) / f"{BENCH_DATABASE}.sqlite3")
-    elif vendor == "postgresql":
-        name = BENCH_DATABASE
-    else:
-        raise SystemExit(f"error: this benchmark runs on SQLite or PostgreSQL, not {vendor}")
-    if name == configured:
-        raise SystemExit(
-            f"error: DATABASE_URL names the database {name!r}, which this benchmark drops; "
-            "give it an administrative database instead (e.g. postgres)"
-        )
-    connection.settings_dict["TEST"]["NAME"] = name
-    connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
-
-    def drop() -> None:
-        from django.db import connections
-
-        connections.close_all()
-        connection.creation.destroy_test_db(configured, verbosity=0)
-        if scratch is not None:
-            shutil.rmtree(scratch, ignore_errors=True)
-
-    return drop
-
-
-def _describe_database() -> tuple[str, str, str]:
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute("SHOW server_version")
-            version = f"PostgreSQL {cursor.fetchone()[0]}"
-            settings = []
-            for name in ("synchronous_commit", "fsync"):
-                cursor.execute(f"SHOW {name}")
-                settings.append(f"{name}={cursor.fetchone()[0]}")
-            durability = ", ".join(settings)
-        else:
-            cursor.execute("SELECT sqlite_version()")
-            version = f"SQLite {cursor.fetchone()[0]}"
-            cursor.execute("PRAGMA journal_mode")
-            journal = cursor.fetchone()[0]
-            cursor.execute("PRAGMA synchronous")
-            synchronous = {0: "OFF", 1: "NORMAL", 2: "FULL", 3: "EXTRA"}[cursor.fetchone()[0]]
-            durability = f"journal_mode={journal}, synchronous={synchronous}"
-    return str(connection.settings_dict["NAME"]), version, durability
-
-
-def _cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
 
 
 def _seed() -> None:
@@ -396,10 +329,10 @@ def main(argv: list[str] | None = None) -> int:
     import django
 
     django.setup()
-    drop = _create_bench_database()
+    drop = create_bench_database(BENCH_DATABASE)
     try:
         _seed()
-        name, version, durability = _describe_database()
+        name, version, durability = describe_database()
         report = Report(
             database=name,
             database_version=version,
@@ -407,7 +340,7 @@ def main(argv: list[str] | None = None) -> int:
             python=platform.python_version(),
             platform=platform.platform(terse=True),
             cpus=os.cpu_count() or 0,
-            cpu_model=_cpu_model(),
+            cpu_model=cpu_model(),
             seconds_per_run=args.seconds,
             details_bytes=len(json.dumps(TYPICAL_DETAILS)),
         )

@@ -28,11 +28,8 @@ import argparse
 import json
 import os
 import platform
-import shutil
 import sys
-import tempfile
 import time
-from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -41,6 +38,8 @@ from typing import Any
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cjis.settings")
+
+from bench.support import cpu_model, create_bench_database, describe_database  # noqa: E402
 
 BENCH_DATABASE = "bench_feeds"
 BATCH = 1000
@@ -72,72 +71,6 @@ class Report:
 
 
 # Database (as bench/audit_chain.py does it) -----------------------------------------------
-
-
-def _create_bench_database() -> Callable[[], None]:
-    """Create and migrate the dedicated benchmark database; return what drops it."""
-    from django.db import connection
-
-    vendor = connection.vendor
-    configured = str(connection.settings_dict["NAME"])
-    scratch: str | None = None
-    if vendor == "sqlite":
-        scratch = tempfile.mkdtemp(prefix="bench_feeds-")
-        name = str(Path(scratch) / f"{BENCH_DATABASE}.sqlite3")
-    elif vendor == "postgresql":
-        name = BENCH_DATABASE
-    else:
-        raise SystemExit(f"error: this benchmark runs on SQLite or PostgreSQL, not {vendor}")
-    if name == configured:
-        raise SystemExit(
-            f"error: DATABASE_URL names the database {name!r}, which this benchmark drops; "
-            "give it an administrative database instead (e.g. postgres)"
-        )
-    connection.settings_dict["TEST"]["NAME"] = name
-    connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
-
-    def drop() -> None:
-        from django.db import connections
-
-        connections.close_all()
-        connection.creation.destroy_test_db(configured, verbosity=0)
-        if scratch is not None:
-            shutil.rmtree(scratch, ignore_errors=True)
-
-    return drop
-
-
-def _describe_database() -> tuple[str, str, str]:
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute("SHOW server_version")
-            version = f"PostgreSQL {cursor.fetchone()[0]}"
-            settings = []
-            for name in ("synchronous_commit", "fsync"):
-                cursor.execute(f"SHOW {name}")
-                settings.append(f"{name}={cursor.fetchone()[0]}")
-            durability = ", ".join(settings)
-        else:
-            cursor.execute("SELECT sqlite_version()")
-            version = f"SQLite {cursor.fetchone()[0]}"
-            cursor.execute("PRAGMA journal_mode")
-            journal = cursor.fetchone()[0]
-            cursor.execute("PRAGMA synchronous")
-            synchronous = {0: "OFF", 1: "NORMAL", 2: "FULL", 3: "EXTRA"}[cursor.fetchone()[0]]
-            durability = f"journal_mode={journal}, synchronous={synchronous}"
-    return str(connection.settings_dict["NAME"]), version, durability
-
-
-def _cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
 
 
 # Data ---------------------------------------------------------------------------------------
@@ -364,13 +297,13 @@ def main(argv: list[str] | None = None) -> int:
     django.setup()
     from django.urls import reverse
 
-    drop = _create_bench_database()
+    drop = create_bench_database(BENCH_DATABASE)
     try:
         persons = args.batches * BATCH
         print(f"loading {persons:,} persons ...", flush=True)
         _load_persons(persons)
         client, key = _client_and_key()
-        name, version, durability = _describe_database()
+        name, version, durability = describe_database()
         report = Report(
             database=name,
             database_version=version,
@@ -378,7 +311,7 @@ def main(argv: list[str] | None = None) -> int:
             python=platform.python_version(),
             platform=platform.platform(terse=True),
             cpus=os.cpu_count() or 0,
-            cpu_model=_cpu_model(),
+            cpu_model=cpu_model(),
             persons_loaded=persons,
         )
         numbers = [range(b * BATCH, (b + 1) * BATCH) for b in range(args.batches)]

@@ -1,0 +1,76 @@
+"""What the benchmarks share: a dedicated, migrated database they create and drop, and a
+description of the machine and database the figures were taken on."""
+
+import platform
+import shutil
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+
+def create_bench_database(database: str) -> Callable[[], None]:
+    """Create and migrate ``database`` (a temporary file on SQLite); return what drops it.
+
+    Refuses when DATABASE_URL names that very database: the benchmark drops it."""
+    from django.db import connection
+
+    vendor = connection.vendor
+    configured = str(connection.settings_dict["NAME"])
+    scratch: str | None = None
+    if vendor == "sqlite":
+        scratch = tempfile.mkdtemp(prefix=f"{database}-")
+        name = str(Path(scratch) / f"{database}.sqlite3")
+    elif vendor == "postgresql":
+        name = database
+    else:
+        raise SystemExit(f"error: this benchmark runs on SQLite or PostgreSQL, not {vendor}")
+    if name == configured:
+        raise SystemExit(
+            f"error: DATABASE_URL names the database {name!r}, which this benchmark drops; "
+            "give it an administrative database instead (e.g. postgres)"
+        )
+    connection.settings_dict["TEST"]["NAME"] = name
+    connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
+
+    def drop() -> None:
+        from django.db import connections
+
+        connections.close_all()
+        connection.creation.destroy_test_db(configured, verbosity=0)
+        if scratch is not None:
+            shutil.rmtree(scratch, ignore_errors=True)
+
+    return drop
+
+
+def describe_database() -> tuple[str, str, str]:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SHOW server_version")
+            version = f"PostgreSQL {cursor.fetchone()[0]}"
+            settings = []
+            for name in ("synchronous_commit", "fsync"):
+                cursor.execute(f"SHOW {name}")
+                settings.append(f"{name}={cursor.fetchone()[0]}")
+            durability = ", ".join(settings)
+        else:
+            cursor.execute("SELECT sqlite_version()")
+            version = f"SQLite {cursor.fetchone()[0]}"
+            cursor.execute("PRAGMA journal_mode")
+            journal = cursor.fetchone()[0]
+            cursor.execute("PRAGMA synchronous")
+            synchronous = {0: "OFF", 1: "NORMAL", 2: "FULL", 3: "EXTRA"}[cursor.fetchone()[0]]
+            durability = f"journal_mode={journal}, synchronous={synchronous}"
+    return str(connection.settings_dict["NAME"]), version, durability
+
+
+def cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
