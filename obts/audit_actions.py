@@ -5,4 +5,7 @@ OBTS_ACTIONS = {
     "obts.persons.upserted": "OBTS: person records received from a source system (batch)",
     "obts.record.upserted": "OBTS: record received from a source system feed",
     "obts.records.upserted": "OBTS: records received from a source system feed (batch)",
+    "obts.person.merged": "OBTS: two persons merged into one",
+    "obts.person.merge_undone": "OBTS: merge of two persons undone",
+    "obts.duplicate.dismissed": "OBTS: possible duplicate marked as different people",
 }

@@ -1,19 +1,24 @@
-"""OBTS pages: the person record and the statistical reports."""
+"""OBTS pages: the person record, the statistical reports, and the review of possible
+duplicates and merges."""
 
 import csv
 import uuid
 from datetime import date, timedelta
+from typing import Any
 
 from django import forms
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Page, Paginator
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
-from obts import reports
+from obts import merging, reports
 from obts.access import RECORD_ROLES, Purpose, access_person_record, record_viewed
-from obts.models import Flag
+from obts.models import Flag, Person, PersonMerge, PossibleDuplicate
 from portal import audit
 from portal.access import acting_user, require_roles
 from portal.roles import Claim, Role
@@ -173,3 +178,122 @@ def _csv_cell(value: reports.Cell) -> reports.Cell:
     if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
         return "'" + value
     return value
+
+
+# ---------------------------------------------------------------------------------------
+# Possible duplicates and merges (CJIS staff)
+
+MERGE_ROLES = (Role.CJIS_SECURITY, Role.ADMINISTRATOR)
+REVIEW_PAGE_SIZE = 25
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(
+        label="Reason",
+        max_length=500,
+        widget=forms.TextInput(attrs={"class": "usa-input"}),
+        help_text="Recorded in the audit log.",
+    )
+
+
+class DuplicateDecisionForm(ReasonForm):
+    duplicate = forms.IntegerField(widget=forms.HiddenInput)
+    survivor = forms.UUIDField(required=False, widget=forms.HiddenInput)
+
+
+class MergeUndoForm(ReasonForm):
+    merge = forms.IntegerField(widget=forms.HiddenInput)
+
+
+def _page(request: HttpRequest, items: Any) -> Page[Any]:
+    return Paginator(items, REVIEW_PAGE_SIZE).get_page(request.GET.get("page"))
+
+
+def _form_errors(form: forms.Form) -> str:
+    return " ".join(str(error) for errors in form.errors.values() for error in errors)
+
+
+@require_roles(*MERGE_ROLES)
+@require_GET
+def duplicates_view(request: HttpRequest) -> HttpResponse:
+    page = _page(request, merging.duplicates_open())
+    return render(request, "obts/duplicates.html", {"page": page})
+
+
+@require_roles(*MERGE_ROLES)
+@require_POST
+def duplicate_merge_view(request: HttpRequest) -> HttpResponse:
+    form = DuplicateDecisionForm(request.POST)
+    if not form.is_valid() or form.cleaned_data["survivor"] is None:
+        messages.error(request, _form_errors(form) or "Choose the person to keep.")
+        return redirect("obts:duplicates")
+    duplicate = get_object_or_404(PossibleDuplicate, pk=form.cleaned_data["duplicate"])
+    survivor = get_object_or_404(Person, public_id=form.cleaned_data["survivor"])
+    try:
+        merge = merging.duplicate_merge(
+            actor=acting_user(request),
+            duplicate=duplicate,
+            survivor=survivor,
+            reason=form.cleaned_data["reason"],
+            request=request,
+        )
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return redirect("obts:duplicates")
+    messages.success(
+        request,
+        f"Merged {merging.merged_label(merge)} into {merge.survivor}. The merge can be undone.",
+    )
+    return redirect("obts:duplicates")
+
+
+@require_roles(*MERGE_ROLES)
+@require_POST
+def duplicate_dismiss_view(request: HttpRequest) -> HttpResponse:
+    form = DuplicateDecisionForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _form_errors(form))
+        return redirect("obts:duplicates")
+    duplicate = get_object_or_404(PossibleDuplicate, pk=form.cleaned_data["duplicate"])
+    try:
+        merging.duplicate_dismiss(
+            actor=acting_user(request),
+            duplicate=duplicate,
+            reason=form.cleaned_data["reason"],
+            request=request,
+        )
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, "Marked as two different people.")
+    return redirect("obts:duplicates")
+
+
+@require_roles(*MERGE_ROLES)
+@require_GET
+def merges_view(request: HttpRequest) -> HttpResponse:
+    page = _page(request, merging.merges_recent())
+    rows = merging.merge_rows(page.object_list)
+    return render(request, "obts/merges.html", {"page": page, "rows": rows})
+
+
+@require_roles(*MERGE_ROLES)
+@require_POST
+def merge_undo_view(request: HttpRequest) -> HttpResponse:
+    form = MergeUndoForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _form_errors(form))
+        return redirect("obts:merges")
+    merge = get_object_or_404(PersonMerge, pk=form.cleaned_data["merge"])
+    try:
+        merging.person_merge_undo(
+            actor=acting_user(request),
+            merge=merge,
+            reason=form.cleaned_data["reason"],
+            request=request,
+        )
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, "The merge is undone: both persons have their records back.")
+    return redirect("obts:merges")
