@@ -19,6 +19,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from obts.access import PersonRecordView, Purpose, access_person_record, record_viewed
+from obts.api.intake_serializers import AddressOutSerializer
 from obts.models import Flag, PersonStatus, Supervision
 from portal.api.authentication import request_client
 from portal.models.api_clients import ApiScope
@@ -43,16 +44,6 @@ class RecordIdentifierSerializer(serializers.Serializer[Any]):
     kind = serializers.CharField()
     value = serializers.CharField()
     state = serializers.CharField()
-
-
-class RecordAddressSerializer(serializers.Serializer[Any]):
-    line1 = serializers.CharField()
-    line2 = serializers.CharField()
-    city = serializers.CharField()
-    state = serializers.CharField()
-    postal_code = serializers.CharField()
-    from_date = serializers.DateField(allow_null=True)
-    to_date = serializers.DateField(allow_null=True)
 
 
 class RecordChargeSerializer(serializers.Serializer[Any]):
@@ -208,7 +199,7 @@ class PersonRecordSerializer(serializers.Serializer[PersonRecordView]):
     id = serializers.UUIDField(source="record.person.public_id")
     names = RecordNameSerializer(many=True, source="record.names")
     identifiers = RecordIdentifierSerializer(many=True, source="record.identifiers")
-    addresses = RecordAddressSerializer(many=True, source="record.addresses")
+    addresses = AddressOutSerializer(many=True, source="record.addresses")
     sex = serializers.CharField(source="record.person.sex")
     race = serializers.CharField(source="record.person.race")
     height_in = serializers.IntegerField(source="record.person.height_in", allow_null=True)
