@@ -239,7 +239,14 @@ class PossibleDuplicateAdmin(ViewOnlyAdmin):
 
 @admin.register(PersonMerge)
 class PersonMergeAdmin(ViewOnlyAdmin):
-    list_display = ("survivor_id_shown", "merged_id_shown", "performed_by", "performed_at")
+    list_display = (
+        "survivor_id_shown",
+        "merged_id_shown",
+        "performed_by",
+        "performed_at",
+        "reason",
+        "undone_at",
+    )
     list_select_related = ("survivor", "merged", "performed_by")
 
     @admin.display(description="survivor")

@@ -14,8 +14,14 @@ what the undo needs:
   extended, with their previous values (so a caution on the merged person is never
   hidden from officers by the merge);
 - ``duplicates``: ids of the possible-duplicate items the merge resolved.
+
+The reviewer's reason is kept on the ``PersonMerge`` (``reason``, and ``undo_reason`` once
+undone) as well as in the audit row. After records move, sentence dates are recomputed
+(``obts.timecalc``) for every person whose sentences changed: a consecutive sentence may
+follow a sentence that just moved to, or away from, its person.
 """
 
+import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -45,8 +51,11 @@ from obts.models import (
     Warrant,
 )
 from obts.status import person_recompute
+from obts.timecalc import person_sentences_recalculate
 from portal import audit
 from portal.models import User
+
+logger = logging.getLogger(__name__)
 
 PERSON_MERGED = "obts.person.merged"
 PERSON_MERGE_UNDONE = "obts.person.merge_undone"
@@ -153,6 +162,18 @@ def _reason(reason: str) -> str:
     return reason
 
 
+def _sentences_recalculate(person: Person) -> None:
+    """Recompute the person's sentence dates, as the sentences feed does after a change.
+
+    A consecutive chain whose dates run past the year 9999 keeps its stored dates and is
+    logged for someone to look at, rather than blocking the merge or its undo (the feed
+    does the same)."""
+    try:
+        person_sentences_recalculate(person)
+    except OverflowError:
+        logger.exception("Sentence dates of person %s overflow", person.public_id)
+
+
 def _lock(*pks: int) -> dict[int, Person]:
     """The persons with ``pks``, locked in id order (so two reviewers cannot deadlock)."""
     return {
@@ -194,7 +215,9 @@ def person_merge(
 ) -> PersonMerge:
     """Merge ``merged`` into ``survivor``: move every record, make the merged person's
     names aliases, point ``merged.merged_into`` at the survivor, resolve open possible
-    duplicates between the two, recompute the survivor's status and flags, audit.
+    duplicates between the two, recompute the survivor's sentence dates (the merged
+    person's sentences now chain with the survivor's), status and flags, audit. The
+    reason is stored on the merge and in the audit row.
 
     Refuses (ValidationError) a person merged into itself, a survivor that was itself
     merged away, a person already merged, and an empty reason. Nothing is deleted.
@@ -233,8 +256,14 @@ def person_merge(
     merged.merged_into = survivor
     merged.save(update_fields=["merged_into", "updated_at"])
     merge = PersonMerge.objects.create(
-        survivor=survivor, merged=merged, moved=moved, performed_by=actor, performed_at=now
+        survivor=survivor,
+        merged=merged,
+        moved=moved,
+        reason=reason,
+        performed_by=actor,
+        performed_at=now,
     )
+    _sentences_recalculate(survivor)
     person_recompute(survivor)
     audit.record(
         PERSON_MERGED,
@@ -276,7 +305,8 @@ def person_merge_undo(
     """Undo ``merge``: move exactly the recorded rows back to the merged person (records
     added to the survivor since stay with it), restore primary names and the survivor's
     identifying fields, clear ``merged_into``, reopen the possible duplicates the merge
-    resolved, recompute both persons, audit.
+    resolved, recompute both persons' sentence dates (each from its own sentences again),
+    status and flags, store the reason on the merge, audit.
 
     Refuses (ValidationError) a merge already undone, a merge that a later, still active
     merge of either person depends on (undo that one first), and an empty reason.
@@ -316,7 +346,10 @@ def person_merge_undo(
     merged.save(update_fields=["merged_into", "updated_at"])
     merge.undone_by = actor
     merge.undone_at = timezone.now()
-    merge.save(update_fields=["undone_by", "undone_at"])
+    merge.undo_reason = reason
+    merge.save(update_fields=["undone_by", "undone_at", "undo_reason"])
+    _sentences_recalculate(survivor)
+    _sentences_recalculate(merged)
     person_recompute(survivor)
     person_recompute(merged)
     audit.record(

@@ -52,6 +52,8 @@ class PersonMerge(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     undone_at = models.DateTimeField(null=True, blank=True)
+    reason = models.TextField(help_text="Why the reviewer merged the two persons.")
+    undo_reason = models.TextField(blank=True, help_text="Why the merge was undone.")
 
     def __str__(self) -> str:
         return f"Merge of {self.merged_id} into {self.survivor_id}"

@@ -1,7 +1,9 @@
 """Merging two persons, undoing a merge, dismissing a possible duplicate: what moves,
-what comes back, what is refused, what is audited, and the CJIS review pages."""
+what comes back, what is refused, what is audited, the sentence dates computed after
+each, and the CJIS review pages."""
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -28,18 +30,23 @@ from obts.models import (
     PersonName,
     PersonSource,
     PossibleDuplicate,
+    Sentence,
+    SentenceRelation,
 )
+from obts.timecalc import calculate, person_sentences_recalculate
 from portal.models import Agency, AuditEvent, User
 from portal.models.api_clients import ApiScope
-from portal.roles import Role
+from portal.roles import Claim, Role
 from tests.factories import make_api_client
-from tests.obts.factories_records import CaseFactory, PersonFactory, cj_user
+from tests.obts.factories_records import CaseFactory, PersonFactory, SentenceFactory, cj_user
 from tests.obts.factories_records import subject_with_every_kind_of_record as full_person
 
 pytestmark = pytest.mark.django_db
 
 SignIn = Callable[[User], Client]
 Snapshot = dict[str, set[int]]
+Dates = dict[int, tuple[date | None, date | None, list[str]]]
+NOT_THIS_PERSONS = "a sentence that is not one of this person's sentences"
 
 
 def snapshot(person: Person) -> Snapshot:
@@ -69,6 +76,44 @@ def merged() -> Person:
         as_of=datetime(2026, 1, 5, tzinfo=UTC),
     )
     return person
+
+
+def sentence_dates(person: Person) -> Dates:
+    """What the record page shows of each of the person's sentences: start, maximum
+    release date and the steps of the calculation."""
+    return {
+        sentence.pk: (sentence.starts_on, sentence.max_release_on, sentence.calculation)
+        for sentence in Sentence.objects.filter(person=person)
+    }
+
+
+@dataclass
+class Chain:
+    """The survivor's sentence, and a sentence of the merged person consecutive to it."""
+
+    first: Sentence
+    follower: Sentence
+
+
+@pytest.fixture
+def chain(survivor: Person, merged: Person) -> Chain:
+    # 100 days from 2025-01-10: released 2025-04-19. The follower (30 days) can only
+    # start after that once both sentences are the same person's.
+    first = SentenceFactory.create(
+        person=survivor, imposed_on=date(2025, 1, 10), incarceration_days=100
+    )
+    follower = SentenceFactory.create(
+        person=merged,
+        imposed_on=date(2025, 2, 1),
+        incarceration_days=30,
+        relation=SentenceRelation.CONSECUTIVE,
+        consecutive_to=first,
+    )
+    person_sentences_recalculate(survivor)
+    person_sentences_recalculate(merged)
+    first.refresh_from_db()
+    follower.refresh_from_db()
+    return Chain(first=first, follower=follower)
 
 
 def merge(actor: User, survivor: Person, merged: Person) -> PersonMerge:
@@ -167,6 +212,11 @@ def test_merge_is_audited_with_both_ids_counts_and_reason(
     assert event.details["merged"] == str(merged.public_id)
     assert event.details["moved"]["cases"] == 3
     assert event.details["reason"] == "Same SID"
+
+
+def test_merge_stores_the_reason(reviewer: User, survivor: Person, merged: Person) -> None:
+    person_merge(actor=reviewer, survivor=survivor, merged=merged, reason="  Same SID  ")
+    assert PersonMerge.objects.get().reason == "Same SID"
 
 
 def test_person_cannot_be_merged_into_themselves(reviewer: User, survivor: Person) -> None:
@@ -271,6 +321,22 @@ def test_undo_is_audited(reviewer: User, survivor: Person, merged: Person) -> No
     assert event.details["reason"] == "Different people"
 
 
+def test_undo_stores_its_reason(reviewer: User, survivor: Person, merged: Person) -> None:
+    done = merge(reviewer, survivor, merged)
+    person_merge_undo(actor=reviewer, merge=done, reason=" Different people ")
+    done.refresh_from_db()
+    assert done.undo_reason == "Different people"
+    assert done.reason == "Same SID"
+
+
+def test_undo_without_reason_is_refused(reviewer: User, survivor: Person, merged: Person) -> None:
+    done = merge(reviewer, survivor, merged)
+    with pytest.raises(ValidationError, match="reason"):
+        person_merge_undo(actor=reviewer, merge=done, reason=" ")
+    merged.refresh_from_db()
+    assert merged.merged_into == survivor
+
+
 def test_merge_cannot_be_undone_twice(reviewer: User, survivor: Person, merged: Person) -> None:
     done = merge(reviewer, survivor, merged)
     person_merge_undo(actor=reviewer, merge=done, reason="Different people")
@@ -285,6 +351,103 @@ def test_undo_is_refused_while_a_later_merge_of_either_person_is_active(
     merge(reviewer, PersonFactory.create(name="Third Person"), survivor)
     with pytest.raises(ValidationError, match="undo it first"):
         person_merge_undo(actor=reviewer, merge=done, reason="Different people")
+
+
+# ---------------------------------------------------------------------------------------
+# Sentence dates
+
+
+def test_consecutive_sentence_across_the_two_persons_has_no_dates_before_the_merge(
+    chain: Chain,
+) -> None:
+    assert chain.follower.starts_on is None
+    assert chain.follower.max_release_on is None
+    assert f"Consecutive to {NOT_THIS_PERSONS}" in chain.follower.calculation
+
+
+def test_merge_starts_the_merged_persons_consecutive_sentence_after_the_survivors(
+    reviewer: User, survivor: Person, merged: Person, chain: Chain
+) -> None:
+    merge(reviewer, survivor, merged)
+    chain.follower.refresh_from_db()
+    assert chain.follower.starts_on == date(2025, 4, 20)
+    assert chain.follower.max_release_on == date(2025, 5, 19)
+    assert (
+        "Consecutive to sentence of 2025-01-10, which ends 2025-04-19 → starts 2025-04-20"
+        in chain.follower.calculation
+    )
+
+
+def test_merge_stores_the_dates_the_time_calculation_gives_for_the_combined_sentences(
+    reviewer: User, survivor: Person, merged: Person, chain: Chain
+) -> None:
+    merge(reviewer, survivor, merged)
+    sentences = list(Sentence.objects.filter(person=survivor).select_related("case"))
+    assert len(sentences) == 4, "the survivor's sentence, the follower and two of the merged"
+    expected = {
+        pk: (result.starts_on, result.max_release_on, result.steps)
+        for pk, result in calculate(sentences).items()
+    }
+    assert sentence_dates(survivor) == expected
+
+
+def test_survivors_record_page_shows_the_dates_computed_after_the_merge(
+    signed_in: SignIn,
+    agency: Agency,
+    reviewer: User,
+    survivor: Person,
+    merged: Person,
+    chain: Chain,
+) -> None:
+    merge(reviewer, survivor, merged)
+    reader = cj_user("historian", agency, claims=[Claim.CRIMINAL_HISTORY])
+    url = reverse("obts:person", kwargs={"public_id": survivor.public_id})
+    page = signed_in(reader).get(url, {"purpose": Purpose.TRAFFIC_STOP}).content.decode()
+    assert "which ends 2025-04-19 → starts 2025-04-20" in page
+    assert "Maximum release date 2025-05-19" in page
+    assert NOT_THIS_PERSONS not in page
+
+
+def test_undo_gives_each_person_the_dates_of_their_own_sentences_back(
+    reviewer: User, survivor: Person, merged: Person, chain: Chain
+) -> None:
+    before = sentence_dates(survivor), sentence_dates(merged)
+    done = merge(reviewer, survivor, merged)
+    person_merge_undo(actor=reviewer, merge=done, reason="Different people")
+    assert (sentence_dates(survivor), sentence_dates(merged)) == before
+    chain.follower.refresh_from_db()
+    assert chain.follower.starts_on is None
+
+
+def test_survivors_sentence_following_a_returned_sentence_loses_its_dates_on_undo(
+    reviewer: User, survivor: Person, merged: Person, chain: Chain
+) -> None:
+    done = merge(reviewer, survivor, merged)
+    # Received after the merge, consecutive to the sentence the merge brought.
+    later = SentenceFactory.create(
+        person=survivor,
+        imposed_on=date(2025, 3, 1),
+        incarceration_days=10,
+        relation=SentenceRelation.CONSECUTIVE,
+        consecutive_to=chain.follower,
+    )
+    person_sentences_recalculate(survivor)
+    later.refresh_from_db()
+    assert later.starts_on == date(2025, 5, 20)
+    person_merge_undo(actor=reviewer, merge=done, reason="Different people")
+    later.refresh_from_db()
+    assert later.person == survivor
+    assert (later.starts_on, later.max_release_on) == (None, None)
+    assert f"Consecutive to {NOT_THIS_PERSONS}" in later.calculation
+
+
+def test_merge_goes_through_when_sentence_dates_would_pass_the_year_9999(
+    reviewer: User, survivor: Person, merged: Person
+) -> None:
+    SentenceFactory.create(person=merged, imposed_on=date(9999, 6, 1), incarceration_days=500)
+    merge(reviewer, survivor, merged)
+    merged.refresh_from_db()
+    assert merged.merged_into == survivor
 
 
 # ---------------------------------------------------------------------------------------
@@ -431,6 +594,33 @@ def test_merges_page_lists_the_merge_with_an_undo_button(
     assert response.status_code == 200
     assert "Casey Subject" in content
     assert "Undo merge" in content
+
+
+def test_merges_page_shows_the_reasons_for_the_merge_and_its_undo(
+    signed_in: SignIn, reviewer: User, survivor: Person, merged: Person
+) -> None:
+    done = person_merge(
+        actor=reviewer, survivor=survivor, merged=merged, reason="Same SID and fingerprints"
+    )
+    person_merge_undo(actor=reviewer, merge=done, reason="Twins, per DOC records")
+    content = signed_in(reviewer).get(reverse("obts:merges")).content.decode()
+    assert "Same SID and fingerprints" in content
+    assert "Twins, per DOC records" in content
+
+
+def test_merge_reason_is_shown_in_the_admin(
+    signed_in: SignIn, administrator: User, reviewer: User, survivor: Person, merged: Person
+) -> None:
+    administrator.is_superuser = True
+    administrator.save(update_fields=["is_superuser"])
+    done = person_merge(
+        actor=reviewer, survivor=survivor, merged=merged, reason="Same SID and fingerprints"
+    )
+    client = signed_in(administrator)
+    listing = client.get(reverse("admin:obts_personmerge_changelist")).content.decode()
+    detail = client.get(reverse("admin:obts_personmerge_change", args=[done.pk]))
+    assert "Same SID and fingerprints" in listing
+    assert "Same SID and fingerprints" in detail.content.decode()
 
 
 def test_merges_page_query_count_is_fixed(
