@@ -13,6 +13,8 @@ Each report is one aggregate query. The date range means, per report:
 
 Sealed cases are left out of every count (sealed records are not disseminated, not even
 as numbers); juvenile cases are counted, as no person is identified.
+
+Each report also says how it is charted (``ChartSpec``); ``obts.charts`` draws it.
 """
 
 from collections.abc import Callable
@@ -56,12 +58,28 @@ class Period:
 
 
 @dataclass(frozen=True)
+class ChartSpec:
+    """How a report is charted: its last column (the count) added up by the column ``by``.
+
+    ``over_time`` charts keep the order of ``categories`` (months) and are never capped;
+    the others are sorted largest first. ``categories`` are charted even without a row
+    (as 0), so a month without arrests still has its place on the axis.
+    """
+
+    title: str
+    by: int = 0
+    over_time: bool = False
+    categories: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Report:
     slug: str
     title: str
     scope: str
     columns: list[str]
     rows: list[list[Cell]]
+    chart: ChartSpec
 
     @property
     def labelled_rows(self) -> list[list[tuple[str, Cell]]]:
@@ -85,6 +103,7 @@ def people_by_status(period: Period) -> Report:
         scope="Current status of every person (the date range does not apply).",
         columns=["Status", "People"],
         rows=[[label, counts.get(value, 0)] for value, label in PersonStatus.choices],
+        chart=ChartSpec(title="People by status"),
     )
 
 
@@ -111,7 +130,23 @@ def arrests_by_agency_by_month(period: Period) -> Report:
             ]
             for row in rows
         ],
+        chart=ChartSpec(
+            title="Arrests per month, all agencies",
+            by=1,
+            over_time=True,
+            categories=_months(period),
+        ),
     )
+
+
+def _months(period: Period) -> tuple[str, ...]:
+    """Every month the period touches, as ``YYYY-MM``, oldest first."""
+    months = []
+    year, month = period.start.year, period.start.month
+    while (year, month) <= (period.end.year, period.end.month):
+        months.append(f"{year:04d}-{month:02d}")
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return tuple(months)
 
 
 def active_protective_orders(period: Period) -> Report:
@@ -131,6 +166,7 @@ def active_protective_orders(period: Period) -> Report:
         scope=f"Orders active and unexpired on {period.end.isoformat()}, by issuing court.",
         columns=["Issuing court", "Kind", "Orders"],
         rows=[[row["issuing_court"] or "Not recorded", row["kind"], row["count"]] for row in rows],
+        chart=ChartSpec(title="Active protective orders by issuing court"),
     )
 
 
@@ -147,6 +183,7 @@ def active_warrants(period: Period) -> Report:
         scope=f"Warrants active and issued on or before {period.end.isoformat()}, by court.",
         columns=["Court", "Kind", "Warrants"],
         rows=[[row["court"] or "Not recorded", row["kind"], row["count"]] for row in rows],
+        chart=ChartSpec(title="Active warrants by court"),
     )
 
 
@@ -170,6 +207,7 @@ def custody_population(period: Period) -> Report:
         scope=f"People in custody on {on.isoformat()}.",
         columns=["Facility", "Pretrial", "Sentenced", "Total"],
         rows=[[row["facility"], row["pretrial"], row["sentenced"], row["count"]] for row in rows],
+        chart=ChartSpec(title="People in custody by facility"),
     )
 
 
@@ -199,6 +237,7 @@ def supervision_caseload(period: Period) -> Report:
             ]
             for row in rows
         ],
+        chart=ChartSpec(title="People supervised by office"),
     )
 
 

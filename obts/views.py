@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
-from obts import merging, reports
+from obts import charts, merging, reports
 from obts.access import RECORD_ROLES, Purpose, access_person_record, record_viewed
 from obts.models import Flag, Person, PersonMerge, PossibleDuplicate
 from portal import audit
@@ -137,6 +137,7 @@ def reports_view(request: HttpRequest) -> HttpResponse:
         "form": form,
         "period": period,
         "reports": built,
+        "sections": [(report, charts.report_chart(report)) for report in built],
         "query": f"start={period.start.isoformat()}&end={period.end.isoformat()}",
     }
     return render(request, "obts/reports.html", context)

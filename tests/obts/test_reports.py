@@ -2,6 +2,7 @@
 
 import csv
 import io
+import re
 from collections.abc import Callable
 from datetime import date
 from typing import TYPE_CHECKING, Any
@@ -89,6 +90,67 @@ def test_page_runs_one_query_per_report(
     client = signed_in(auditor)
     with django_assert_max_num_queries(5 + len(reports.REPORTS) + 9):
         client.get(reverse("obts:reports"), RANGE)
+
+
+# ---------------------------------------------------------------------------------------
+# Charts
+
+CHART_TITLES = {
+    "people-by-status": "People by status",
+    "arrests-by-agency": "Arrests per month, all agencies",
+    "active-orders": "Active protective orders by issuing court",
+    "active-warrants": "Active warrants by court",
+    "custody-population": "People in custody by facility",
+    "supervision-caseload": "People supervised by office",
+}
+
+
+@pytest.fixture
+def something_to_count() -> None:
+    PersonFactory.create(status=PersonStatus.ON_PAROLE)
+    CaseFactory.create(arresting_agency_ori="CT0006400", arrest_date=date(2025, 3, 1))
+    ProtectiveOrderFactory.create(issuing_court="GA14", expires_on=None)
+    WarrantFactory.create(court="GA14")
+    CustodyFactory.create(facility="HCC", admitted_on=date(2025, 6, 1), released_on=None)
+    SupervisionFactory.create(office="Hartford", start_date=date(2025, 1, 1))
+
+
+def charts_on(page: str) -> dict[str, str]:
+    """Each chart image on the page: its report's slug and the chart's title."""
+    svgs = re.findall(r'<svg [^>]*role="img"[^>]*data-chart="chart-([a-z-]+)"[^>]*>', page)
+    titles = dict(re.findall(r'<title id="chart-([a-z-]+)-title">([^<]+)</title>', page))
+    return {slug: titles.get(slug, "") for slug in svgs}
+
+
+@pytest.mark.usefixtures("something_to_count")
+def test_every_report_has_a_chart_image_with_a_title(signed_in: SignIn, auditor: User) -> None:
+    page = signed_in(auditor).get(reverse("obts:reports"), RANGE).content.decode()
+    assert charts_on(page) == CHART_TITLES
+
+
+@pytest.mark.usefixtures("something_to_count")
+def test_each_chart_comes_before_the_table_of_its_report(signed_in: SignIn, auditor: User) -> None:
+    page = signed_in(auditor).get(reverse("obts:reports"), RANGE).content.decode()
+    for slug in reports.REPORTS:
+        section = page.index(f'<h2 id="{slug}">')
+        chart = page.index(f'data-chart="chart-{slug}"')
+        table = page.index(f'data-report="{slug}"')
+        assert section < chart < table
+
+
+def test_chart_description_names_the_largest_bar(signed_in: SignIn, auditor: User) -> None:
+    PersonFactory.create_batch(3, status=PersonStatus.ON_PAROLE)
+    CaseFactory.create_batch(2, arrest_date=date(2025, 3, 1))
+    page = signed_in(auditor).get(reverse("obts:reports"), RANGE).content.decode()
+    assert "Largest: On parole, 3 of 5." in page
+    assert "Highest: 2025-03, 2 of 2." in page
+
+
+def test_report_without_rows_has_no_chart(signed_in: SignIn, auditor: User) -> None:
+    page = signed_in(auditor).get(reverse("obts:reports"), RANGE).content.decode()
+    # People by status always has a row per status, if only zeros.
+    assert list(charts_on(page)) == ["people-by-status"]
+    assert page.count("Nothing to count for this period.") == len(reports.REPORTS) - 1
 
 
 # ---------------------------------------------------------------------------------------
