@@ -98,7 +98,7 @@ def _load_persons(count: int) -> None:
     matching keys and a SID, in bulk (the feed records name them by SID)."""
     from django.db import transaction
 
-    from obts.matching import name_keys
+    from obts.matching import key_hashes, name_keys
     from obts.models import IdentifierKind, NameKey, Person, PersonIdentifier, PersonName
 
     step = 5000
@@ -124,8 +124,8 @@ def _load_persons(count: int) -> None:
                 [
                     NameKey(name=name, key=key)
                     for name in names
-                    for key in name_keys(
-                        name.first_name, name.middle_name, name.last_name, name.dob
+                    for key in key_hashes(
+                        name_keys(name.first_name, name.middle_name, name.last_name, name.dob)
                     )
                 ],
                 batch_size=5000,

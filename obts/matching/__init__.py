@@ -8,12 +8,21 @@ existing person, and person search calls it to rank candidates.
 - :mod:`~obts.matching.keys` — blocking keys stored per name row and looked up per query;
 - :mod:`~obts.matching.score` — scoring and ranking with reasons, intake thresholds.
 
-Typical use: store ``name_keys(...)`` for every name row; for a query, fetch the rows whose
-keys are in ``query_keys(...)``, build :class:`Candidate` objects and call :func:`rank`.
+Typical use: store ``key_hashes(name_keys(...))`` for every name row; for a query, fetch
+the rows whose keys are in ``key_hashes(query_keys(...))``, build :class:`Candidate`
+objects and call :func:`rank`.
 """
 
 from obts.matching.dates import DobAgreement, dob_agreement, lenient_dobs
-from obts.matching.keys import KEY_KINDS, given_codes, name_keys, query_keys, surname_codes
+from obts.matching.keys import (
+    KEY_KINDS,
+    given_codes,
+    key_hash,
+    key_hashes,
+    name_keys,
+    query_keys,
+    surname_codes,
+)
 from obts.matching.nicknames import (
     NicknameLink,
     canonical_names,
@@ -62,6 +71,8 @@ __all__ = [
     "dob_agreement",
     "fold",
     "given_codes",
+    "key_hash",
+    "key_hashes",
     "lenient_dobs",
     "name_group",
     "name_keys",

@@ -68,8 +68,17 @@ a misspelled name whose phonetic codes and initial both change together with a w
 and a query whose given name is only an initial and that has no date of birth (found by
 surname alone only when nothing else is given). Identifiers (SID, FBI number, driver's
 licence) are exact columns, not keys.
+
+Storage
+    The database stores each key as a 64-bit hash (:func:`key_hash`), not as text: at a
+    million persons there are about 40 million keys, and an eight-byte integer keeps the
+    table and its index a third of the size and the index build several times faster. Two
+    keys sharing a hash (about one pair in 10^11 at that size) only add a candidate that
+    scoring then rejects; they never hide one.
 """
 
+import hashlib
+from collections.abc import Iterable
 from datetime import date
 
 from obts.matching.dates import lenient_dobs
@@ -78,6 +87,7 @@ from obts.matching.normalize import normalize_given, normalize_surname
 from obts.matching.phonetic import metaphone, soundex
 
 NO_GIVEN = "_"
+_HASH_BYTES = 8
 _EDIT_MIN = 4
 _EDIT_MAX = 20
 
@@ -235,3 +245,14 @@ def query_keys(
     if swapped and first.strip() and last.strip():
         keys |= _one_order(last, first, dob, "")
     return keys
+
+
+def key_hash(key: str) -> int:
+    """The signed 64-bit integer the database stores for ``key`` (BLAKE2b, 8 bytes)."""
+    digest = hashlib.blake2b(key.encode(), digest_size=_HASH_BYTES).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
+def key_hashes(keys: Iterable[str]) -> list[int]:
+    """:func:`key_hash` of every key, sorted (so batched writes lock in a stable order)."""
+    return sorted({key_hash(key) for key in keys})

@@ -115,17 +115,18 @@ class PersonName(models.Model):
 
 
 class NameKey(models.Model):
-    """A blocking key of a name (see obts.matching): candidates come from these, never
-    from a scan of the names."""
+    """A blocking key of a name (see obts.matching), stored as its 64-bit hash: candidates
+    come from these, never from a scan of the names.
 
+    The primary key (key, name) is the lookup index; there is no surrogate id, which at
+    tens of millions of rows would cost an index of its own."""
+
+    pk = models.CompositePrimaryKey("key", "name_id")
+    key = models.BigIntegerField()
     name = models.ForeignKey(PersonName, on_delete=models.CASCADE, related_name="keys")
-    key = models.CharField(max_length=64, db_index=True)
-
-    class Meta:
-        constraints = [models.UniqueConstraint(fields=["name", "key"], name="name_key")]
 
     def __str__(self) -> str:
-        return self.key
+        return f"{self.key & 0xFFFF_FFFF_FFFF_FFFF:016x}"
 
 
 class IdentifierKind(models.TextChoices):

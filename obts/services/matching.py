@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 
-from obts.matching import CONFIDENT, POSSIBLE, Candidate, Query, query_keys, rank
+from obts.matching import CONFIDENT, POSSIBLE, Candidate, Query, key_hashes, query_keys, rank
 from obts.models import IdentifierKind, NameKey, PersonIdentifier, PersonName
 from obts.services.intake import normalize_identifier
 
@@ -124,14 +124,14 @@ def _identifier_holders(kind: str, value: str, state: str) -> set[int]:
     return holders
 
 
-def _keys(names: Iterable[NameQuery]) -> set[str]:
+def _keys(names: Iterable[NameQuery]) -> list[int]:
     keys: set[str] = set()
     for name in names:
         try:
             keys |= query_keys(name.first, name.last, name.dob, middle=name.middle)
         except ValueError:  # no letters to search on
             continue
-    return keys
+    return key_hashes(keys)
 
 
 def _candidates(names: list[NameQuery]) -> list[Candidate]:

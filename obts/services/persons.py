@@ -37,7 +37,7 @@ from django.db.models import Prefetch, Q
 from django.utils import timezone
 from rest_framework import serializers
 
-from obts.matching import name_keys
+from obts.matching import key_hashes, name_keys
 from obts.models import (
     Address,
     IdentifierKind,
@@ -406,7 +406,9 @@ def _add_names(
         [
             NameKey(name=row, key=key)
             for row in rows
-            for key in sorted(name_keys(row.first_name, row.middle_name, row.last_name, row.dob))
+            for key in key_hashes(
+                name_keys(row.first_name, row.middle_name, row.last_name, row.dob)
+            )
         ]
     )
 
