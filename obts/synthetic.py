@@ -273,18 +273,29 @@ class Generator:
             return dob + timedelta(days=1)
 
     def _aliases(self, sex: str, primary: SynthName) -> list[SynthName]:
+        """Other names the person is known by, each with the date of birth given with it:
+        about one alias for every two people (a million people carry about 1.5 million
+        names), as in a master name index built from many agencies' records."""
         rng = self.rng
         aliases = []
-        if rng.random() < 0.12 and primary.first in NICKNAMES:
+        if rng.random() < 0.45 and primary.first in NICKNAMES:
             nick = rng.choice(NICKNAMES[primary.first])
             aliases.append(SynthName(nick, "", primary.last, "", primary.dob))
-        if sex == "F" and rng.random() < 0.10:
+        if sex == "F" and rng.random() < 0.35:
             aliases.append(SynthName(primary.first, "", self.last.pick(rng), "", primary.dob))
-        if rng.random() < 0.08:
+        if rng.random() < 0.18:
             dob = (
                 self.damage_dob(primary.dob) if primary.dob and rng.random() < 0.5 else primary.dob
             )
             aliases.append(SynthName(primary.first, "", self.misspell(primary.last), "", dob))
+        if rng.random() < 0.15:
+            # A street name or a false identity: another given name, sometimes another
+            # date of birth.
+            given = self._given(sex, hispanic=False)
+            dob = primary.dob
+            if dob and rng.random() < 0.3:
+                dob = self.damage_dob(dob)
+            aliases.append(SynthName(given, "", primary.last, "", dob))
         return aliases
 
     # People ---------------------------------------------------------------------------
