@@ -133,9 +133,12 @@ def person_record(public_id: uuid.UUID, visibility: Visibility) -> PersonRecord:
     ]
     if visibility.criminal_history:
         cases = cases.prefetch_related(Prefetch("charges", queryset=Charge.objects.all()))
-        sentences = Sentence.objects.filter(
-            Q(case__isnull=True) | visibility.case_filter("case__")
-        ).select_related("case")
+        # An empty filter (a reader who may see every case) must not be OR-ed: Q() | Q(x)
+        # is Q(x), which would keep only the sentences without a case.
+        through_case = visibility.case_filter("case__")
+        sentences = Sentence.objects.select_related("case")
+        if through_case:
+            sentences = sentences.filter(Q(case__isnull=True) | through_case)
         prefetches += [
             Prefetch("sentences", queryset=sentences),
             "infractions",

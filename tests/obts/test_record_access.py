@@ -150,6 +150,25 @@ def test_shown_lists_only_what_the_reader_sees(agency: Agency) -> None:
     assert "registrations" not in shown
 
 
+def test_a_reader_with_every_claim_sees_every_sentence(agency: Agency) -> None:
+    # Regression: the sentence filter for such a reader once kept only sentences
+    # without a case.
+    subject = subject_with_every_kind_of_record()
+    everything = [
+        Claim.CRIMINAL_HISTORY,
+        Claim.JUVENILE_RECORDS,
+        Claim.SEALED_RECORDS,
+        Claim.SEX_OFFENDER_REGISTRY,
+    ]
+    view = access_person_record(
+        cj_user("everything", agency, claims=everything), subject.person.public_id
+    )
+    shown = set(view.shown()["sentences"])
+    assert str(subject.sealed_sentence.public_id) in shown
+    assert shown == {str(s.public_id) for s in subject.person.sentences.all()}
+    assert len(shown) >= 2
+
+
 # ---------------------------------------------------------------------------------------
 # person_record queries
 
@@ -163,6 +182,7 @@ def test_heavy_record_loads_in_a_fixed_number_of_queries(django_assert_num_queri
         [sentence.case for sentence in record.sentences]
     assert len(record.cases) == 20
     assert sum(len(case.charges.all()) for case in record.cases) == 60
+    assert len(record.sentences) == 20
 
 
 def test_small_record_takes_no_more_queries_than_a_heavy_one(
