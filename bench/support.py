@@ -74,3 +74,41 @@ def cpu_model() -> str:
     except OSError:
         pass
     return platform.processor() or "unknown"
+
+
+def population_database(name: str, persons: int, *, seed: int = 1) -> None:
+    """Point Django at the PostgreSQL database ``name`` holding at least ``persons``
+    synthetic people (``generate_persons``): created and migrated when missing, topped up
+    when short, migrated when behind. It is kept afterwards, as it takes minutes to build;
+    drop it with ``dropdb``. Refuses SQLite (a million people is a server's job) and the
+    database ``DATABASE_URL`` names."""
+    from django.core.management import call_command
+    from django.db import connection, connections
+
+    if connection.vendor != "postgresql":
+        raise SystemExit("error: this benchmark needs PostgreSQL: set DATABASE_URL")
+    if name == connection.settings_dict["NAME"]:
+        raise SystemExit(
+            f"error: DATABASE_URL names the database {name!r}, which this benchmark fills "
+            "with synthetic people; give it an administrative database instead (e.g. postgres)"
+        )
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
+        if cursor.fetchone() is None:
+            print(f"creating the database {name} ...", flush=True)
+            cursor.execute(f'CREATE DATABASE "{name}"')
+    connections.close_all()
+    connection.settings_dict["NAME"] = name
+    call_command("migrate", verbosity=0)
+
+    from obts.models import PersonSource
+    from obts.synthetic_load import SOURCE_SYSTEMS
+
+    have = PersonSource.objects.filter(
+        source_system=SOURCE_SYSTEMS["person"], source_id__startswith="SYN-"
+    ).count()
+    if have < persons:
+        print(f"{name} holds {have:,} synthetic people; adding {persons - have:,} ...", flush=True)
+        call_command("generate_persons", count=persons - have, start=have, seed=seed)
+    else:
+        print(f"{name} holds {have:,} synthetic people", flush=True)

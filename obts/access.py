@@ -37,7 +37,7 @@ from django.db import models
 from django.http import HttpRequest
 from django.utils import timezone
 
-from obts.models import Flag, PersonStatus, Sentence
+from obts.models import Flag, Person, PersonStatus, Sentence
 from obts.selectors import PersonRecord, TimelineEvent, Visibility, person_record, person_timeline
 from obts.status import Facts, compute_flags, compute_status
 from obts.timecalc import CONSECUTIVE_STEP_PREFIX
@@ -172,7 +172,11 @@ def _steps_for(sentence: Sentence, visible: dict[int, Sentence]) -> list[str]:
 
 
 def access_person_record(
-    viewer: User | ApiClient, public_id: uuid.UUID, *, today: date | None = None
+    viewer: User | ApiClient,
+    public_id: uuid.UUID,
+    *,
+    today: date | None = None,
+    survivor: tuple[Person, list[uuid.UUID]] | None = None,
 ) -> PersonRecordView:
     """The record of the person with ``public_id`` (or of the person it was merged into)
     as ``viewer`` may see it. Raises PermissionDenied when the viewer may not open person
@@ -182,7 +186,7 @@ def access_person_record(
     or juvenile case cannot show through a ``pending_case`` flag.
     """
     visibility = visibility_for(viewer)
-    record = person_record(public_id, visibility)
+    record = person_record(public_id, visibility, survivor=survivor)
     facts = Facts(
         caution=record.person.caution,
         cases=record.cases,
@@ -212,16 +216,41 @@ def record_viewed(
     """Write the audit row of one view of a record: who, why, and which records were
     shown."""
     record = view.record
-    details: dict[str, object] = {"purpose": purpose, "records": view.shown()}
-    if record.merged_ids:
-        details["requested_id"] = str(record.requested_id)
-        details["merged_ids"] = [str(value) for value in record.merged_ids]
+    shown_viewed(
+        record.person,
+        shown=view.shown(),
+        requested_id=record.requested_id,
+        merged_ids=record.merged_ids,
+        purpose=purpose,
+        request=request,
+        actor=actor,
+        api_client=api_client,
+    )
+
+
+def shown_viewed(
+    person: Person,
+    *,
+    shown: dict[str, list[str]],
+    requested_id: uuid.UUID,
+    merged_ids: list[uuid.UUID],
+    purpose: str,
+    request: HttpRequest | None = None,
+    actor: User | None = None,
+    api_client: ApiClient | None = None,
+) -> None:
+    """:func:`record_viewed` from its parts (``shown`` as ``PersonRecordView.shown()``
+    gives it), for a view served from the record cache."""
+    details: dict[str, object] = {"purpose": purpose, "records": shown}
+    if merged_ids:
+        details["requested_id"] = str(requested_id)
+        details["merged_ids"] = [str(value) for value in merged_ids]
     audit.record(
         RECORD_VIEWED,
         actor=actor,
         request=request,
         api_client=api_client,
-        target=record.person,
+        target=person,
         details=details,
     )
 

@@ -95,7 +95,7 @@ class PersonRecord:
         return [name for name in self.names if name is not primary]
 
 
-def _survivor(public_id: uuid.UUID) -> tuple[Person, list[uuid.UUID]]:
+def survivor_of(public_id: uuid.UUID) -> tuple[Person, list[uuid.UUID]]:
     """The person to show for ``public_id``, following merges to the survivor, and the
     public ids merged along the way. Raises Http404."""
     person = Person.objects.filter(public_id=public_id).first()
@@ -110,15 +110,21 @@ def _survivor(public_id: uuid.UUID) -> tuple[Person, list[uuid.UUID]]:
     return person, merged
 
 
-def person_record(public_id: uuid.UUID, visibility: Visibility) -> PersonRecord:
+def person_record(
+    public_id: uuid.UUID,
+    visibility: Visibility,
+    *,
+    survivor: tuple[Person, list[uuid.UUID]] | None = None,
+) -> PersonRecord:
     """The person with ``public_id`` — or, when it was merged into another, the survivor —
     with every record ``visibility`` allows, in a fixed number of queries (one per record
     kind). Raises Http404 for an unknown id.
 
     Juvenile and sealed cases the reader may not see are excluded in the database, with
-    their charges and sentences; they are never counted or returned.
+    their charges and sentences; they are never counted or returned. ``survivor`` is
+    ``survivor_of(public_id)`` when the caller already has it.
     """
-    person, merged_ids = _survivor(public_id)
+    person, merged_ids = survivor or survivor_of(public_id)
     case_filter = visibility.case_filter()
     cases: QuerySet[Case] = Case.objects.filter(case_filter)
     prefetches: list[str | Prefetch[str, Any, str]] = [

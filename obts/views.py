@@ -12,13 +12,23 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Page, Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.safestring import mark_safe
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
-from obts import charts, merging, reports
-from obts.access import RECORD_ROLES, Purpose, access_person_record, record_viewed
+from obts import charts, merging, record_cache, reports
+from obts.access import (
+    RECORD_ROLES,
+    PersonRecordView,
+    Purpose,
+    access_person_record,
+    shown_viewed,
+    visibility_for,
+)
 from obts.models import Flag, Person, PersonMerge, PossibleDuplicate
+from obts.selectors import survivor_of
 from portal import audit
 from portal.access import acting_user, require_roles
 from portal.roles import Claim, Role
@@ -67,9 +77,44 @@ def person_view(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
         )
     purpose = form.cleaned_data["purpose"]
     user = acting_user(request)
-    view = access_person_record(user, public_id)
-    record_viewed(view, purpose=purpose, request=request)
+    visibility = visibility_for(user)
+    person, merged_ids = survivor_of(public_id)
+    today = timezone.localdate()
+    cache_key = record_cache.key("page", person.pk, visibility, today)
+    entry = record_cache.get(cache_key)
+    if entry is None:
+        view = access_person_record(user, public_id, today=today, survivor=(person, merged_ids))
+        name = view.record.primary_name
+        entry = {
+            "body": render_to_string("obts/partials/record_body.html", _body_context(view)),
+            "shown": view.shown(),
+            "name": str(name) if name else "",
+            "born": name.dob.isoformat() if name and name.dob else "",
+        }
+        record_cache.put(cache_key, entry)
+    shown_viewed(
+        person,
+        shown=entry["shown"],
+        requested_id=public_id,
+        merged_ids=merged_ids,
+        purpose=purpose,
+        request=request,
+    )
     context = {
+        "person": person,
+        "name": entry["name"],
+        "born": entry["born"],
+        # Rendered from our own template, every value escaped there.
+        "body": mark_safe(entry["body"]),  # noqa: S308
+        "merged_ids": merged_ids,
+        "requested_id": public_id,
+        "purpose_label": Purpose(purpose).label,
+    }
+    return render(request, "obts/person_detail.html", context)
+
+
+def _body_context(view: PersonRecordView) -> dict[str, Any]:
+    return {
         "view": view,
         "record": view.record,
         "person": view.record.person,
@@ -79,13 +124,11 @@ def person_view(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
             for flag in view.flags
         ],
         "height": _height(view.record.person.height_in),
-        "purpose_label": Purpose(purpose).label,
         "claims": {
             "criminal_history": Claim.CRIMINAL_HISTORY.label,
             "registry": Claim.SEX_OFFENDER_REGISTRY.label,
         },
     }
-    return render(request, "obts/person_detail.html", context)
 
 
 # ---------------------------------------------------------------------------------------

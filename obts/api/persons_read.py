@@ -5,6 +5,7 @@ registry data, never juvenile or sealed cases. Every read is audited."""
 import uuid
 from typing import Any
 
+from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -18,9 +19,17 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from obts.access import PersonRecordView, Purpose, access_person_record, record_viewed
+from obts import record_cache
+from obts.access import (
+    PersonRecordView,
+    Purpose,
+    access_person_record,
+    shown_viewed,
+    visibility_for,
+)
 from obts.api.intake_serializers import AddressOutSerializer
 from obts.models import Flag, PersonStatus, Supervision
+from obts.selectors import survivor_of
 from portal.api.authentication import request_client
 from portal.models.api_clients import ApiScope
 
@@ -265,8 +274,24 @@ class PersonDetailView(APIView):
             )
         client = request_client(request)
         assert client is not None  # noqa: S101  (HasRequiredScopes let only clients through)
-        view = access_person_record(client, public_id)
-        record_viewed(
-            view, purpose=purpose or "not stated", request=request._request, api_client=client
+        visibility = visibility_for(client)
+        person, merged_ids = survivor_of(public_id)
+        today = timezone.localdate()
+        cache_key = record_cache.key("api", person.pk, visibility, today, requested=public_id)
+        entry = record_cache.get(cache_key)
+        if entry is None:
+            view = access_person_record(
+                client, public_id, today=today, survivor=(person, merged_ids)
+            )
+            entry = {"data": PersonRecordSerializer(view).data, "shown": view.shown()}
+            record_cache.put(cache_key, entry)
+        shown_viewed(
+            person,
+            shown=entry["shown"],
+            requested_id=public_id,
+            merged_ids=merged_ids,
+            purpose=purpose or "not stated",
+            request=request._request,
+            api_client=client,
         )
-        return Response(PersonRecordSerializer(view).data)
+        return Response(entry["data"])
