@@ -14,7 +14,7 @@ PYTHON ?= $(shell for p in python3.13 python3.12 python3.11 python3; do \
 	if command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; \
 	then command -v $$p; break; fi; done)
 
-.PHONY: run test lint typecheck unit e2e deps dev-deps frontend migrate seed up down bench clean
+.PHONY: run test lint typecheck unit e2e deps dev-deps frontend migrate seed up down bench bench-records clean
 
 $(VENV)/.created:
 	@test -n "$(PYTHON)" || { echo "Python 3.11 or newer is required (python3.11, python3.12, python3.13 or python3)."; exit 1; }
@@ -79,6 +79,11 @@ down:
 bench: $(VENV)/.deps
 	$(PY) bench/audit_chain.py $(AUDIT_BENCH_ARGS)
 	$(PY) bench/feed_intake.py $(FEED_BENCH_ARGS)
+
+# Person record page and API with a large population (PostgreSQL: DATABASE_URL names an
+# administrative database; the population database is built once and kept).
+bench-records: $(VENV)/.dev-deps
+	$(PY) bench/person_record.py $(RECORDS_BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) node_modules staticfiles .mypy_cache .pytest_cache .ruff_cache

@@ -373,6 +373,8 @@ USE_TZ = True
 
 # Offender tracking: how far back "recently arrested" and "recently released" reach.
 OBTS_RECENT_DAYS = env.int("OBTS_RECENT_DAYS", 30)
+# Seconds a rendered person record stays in the cache (obts/record_cache.py); 0: never.
+OBTS_RECORD_CACHE_SECONDS = env.int("OBTS_RECORD_CACHE_SECONDS", 600)
 
 # What the pages say about the people who run the portal.
 STATE_NAME = env.str("STATE_NAME", default="Connecticut")
