@@ -269,7 +269,8 @@ def _copy_models(cursor: Any, model: type[Model], objs: list[Model]) -> None:
         return
     for obj, pk in zip(objs, _reserve_ids(cursor, model, len(objs)), strict=True):
         obj.pk = pk
-    fields = list(model._meta.concrete_fields)
+    # Generated columns are the database's to fill.
+    fields = [f for f in model._meta.concrete_fields if not f.generated]
     related = [f for f in fields if isinstance(f, ForeignKey)]
     for obj in objs:
         for relation in related:

@@ -1,6 +1,7 @@
 import uuid
 
 from django.db import models
+from django.db.models.functions import Concat, Upper
 from django.urls import reverse
 from django.utils import timezone
 
@@ -105,6 +106,14 @@ class PersonName(models.Model):
     last_name = models.CharField(max_length=80)
     suffix = models.CharField(max_length=10, blank=True)
     dob = models.DateField("date of birth", null=True, blank=True)
+    # What trigram search compares (obts.services.matching.trigram_name_ids): kept by the
+    # database, so every way a name is written fills it. Indexed with pg_trgm on
+    # PostgreSQL (migration 0004).
+    search_name = models.GeneratedField(
+        expression=Upper(Concat("last_name", models.Value(" "), "first_name")),
+        output_field=models.CharField(max_length=141),
+        db_persist=True,
+    )
 
     class Meta:
         indexes = [models.Index(fields=["last_name", "first_name"], name="person_name")]

@@ -5,7 +5,11 @@
    several persons carry decides nothing and the next rule is tried.
 2. Name and date of birth through the person matcher (``obts.matching``): candidates are
    the name rows whose stored keys meet the record's ``query_keys`` (an indexed lookup,
-   never a scan), scored by ``obts.matching.rank``. The best person at or above
+   never a scan), scored by ``obts.matching.rank``. When a record without any date of
+   birth meets no key at all, the candidates are, on PostgreSQL, the rows whose
+   ``search_name`` is most like its name by trigram similarity (pg_trgm's GIN index):
+   names misspelled in more places than the keys' one-typo forms and phonetic codes
+   allow. The best person at or above
    ``CONFIDENT`` is linked; persons between ``POSSIBLE`` and ``CONFIDENT`` are returned as
    possible duplicates (intake creates a new person and opens a review for each).
 """
@@ -13,6 +17,8 @@
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
+
+from django.db import connection
 
 from obts.matching import CONFIDENT, POSSIBLE, Candidate, Query, key_hashes, query_keys, rank
 from obts.models import IdentifierKind, NameKey, PersonIdentifier, PersonName
@@ -22,6 +28,9 @@ from obts.services.intake import normalize_identifier
 # matched on the first rows found and on the date of birth.
 MAX_CANDIDATE_ROWS = 500
 MAX_POSSIBLE_DUPLICATES = 5
+# Trigram candidates: at most this many rows, at least this similar (0..1).
+MAX_TRIGRAM_ROWS = 50
+TRIGRAM_SIMILARITY = 0.4
 
 
 @dataclass(frozen=True)
@@ -134,15 +143,39 @@ def _keys(names: Iterable[NameQuery]) -> list[int]:
     return key_hashes(keys)
 
 
+def trigram_name_ids(first: str, last: str, *, limit: int = MAX_TRIGRAM_ROWS) -> list[int]:
+    """The name rows most like ``last first`` by trigram similarity, best first (at least
+    ``TRIGRAM_SIMILARITY``), through pg_trgm's GIN index. Empty on other databases, which
+    have no trigram index, and for a name with fewer than three letters."""
+    text = f"{last} {first}".strip().upper()
+    if connection.vendor != "postgresql" or sum(c.isalpha() for c in text) < 3:
+        return []
+    with connection.cursor() as cursor:
+        # The % operator (similarity above pg_trgm.similarity_threshold, 0.3 unless set)
+        # is what the index answers; the stricter floor is checked on the rows found.
+        cursor.execute(
+            "SELECT id FROM obts_personname WHERE search_name %% %s "
+            "AND similarity(search_name, %s) >= %s "
+            "ORDER BY similarity(search_name, %s) DESC, id LIMIT %s",
+            [text, text, TRIGRAM_SIMILARITY, text, limit],
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
 def _candidates(names: list[NameQuery]) -> list[Candidate]:
     keys = _keys(names)
-    if not keys:
-        return []
-    name_ids = list(
-        NameKey.objects.filter(key__in=keys)
-        .values_list("name_id", flat=True)
-        .distinct()[:MAX_CANDIDATE_ROWS]
-    )
+    name_ids: list[int] = []
+    if keys:
+        name_ids = list(
+            NameKey.objects.filter(key__in=keys)
+            .values_list("name_id", flat=True)
+            .distinct()[:MAX_CANDIDATE_ROWS]
+        )
+    if not name_ids and not any(name.dob for name in names):
+        # Only when the keys found nothing: a common name's trigrams are in so many rows
+        # that the index scan takes hundreds of milliseconds (bench/README.md).
+        for name in names:
+            name_ids += trigram_name_ids(name.first, name.last)
     if not name_ids:
         return []
     rows = list(
