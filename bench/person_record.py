@@ -38,7 +38,12 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cjis.settings")
 
-from bench.support import cpu_model, describe_database, population_database  # noqa: E402
+from bench.support import (  # noqa: E402
+    cpu_calibration_ms,
+    cpu_model,
+    describe_database,
+    population_database,
+)
 
 WARM_UP = 20
 
@@ -63,6 +68,7 @@ class Report:
     platform: str
     cpus: int
     cpu_model: str
+    calibration_ms: float = 0.0
     population: dict[str, int] = field(default_factory=dict)
     runs: list[Run] = field(default_factory=list)
 
@@ -213,7 +219,10 @@ def _print(report: Report) -> None:
     print()
     print(f"Person record benchmark: {report.database_version} ({report.durability})")
     print(f"  database {report.database}; Python {report.python}; {report.platform}")
-    print(f"  {report.cpus} CPUs ({report.cpu_model})")
+    print(
+        f"  {report.cpus} CPUs ({report.cpu_model}); calibration {report.calibration_ms} ms "
+        "(bench/support.py: lower is faster)"
+    )
     print("  population: " + ", ".join(f"{k} {v:,}" for k, v in report.population.items()))
     print()
     header = (
@@ -258,6 +267,7 @@ def main(argv: list[str] | None = None) -> int:
         platform=platform.platform(terse=True),
         cpus=os.cpu_count() or 1,
         cpu_model=cpu_model(),
+        calibration_ms=cpu_calibration_ms(),
     )
     heavy = _heavy_person()
     browser, machine = _viewers()

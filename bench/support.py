@@ -112,3 +112,19 @@ def population_database(name: str, persons: int, *, seed: int = 1) -> None:
         call_command("generate_persons", count=persons - have, start=have, seed=seed)
     else:
         print(f"{name} holds {have:,} synthetic people", flush=True)
+
+
+def cpu_calibration_ms() -> float:
+    """Milliseconds this machine takes, right now, for a fixed piece of pure Python work
+    (the best of five). Shared virtual machines run faster or slower from hour to hour;
+    printed beside a benchmark's figures, it tells whether two runs are comparable."""
+    import time
+
+    best = float("inf")
+    for _ in range(5):
+        started = time.perf_counter()
+        table = {f"k{i}": i * 7 % 1013 for i in range(100_000)}
+        ordered = sorted(table.items(), key=lambda item: (item[1], item[0]))
+        " ".join(key for key, _ in ordered[:1000])
+        best = min(best, time.perf_counter() - started)
+    return round(best * 1000, 1)
