@@ -1,0 +1,155 @@
+"""Finding registered vehicles by plate (whole or partial) or VIN.
+
+- A whole plate is looked up by its folded key (``ciss.plates.plate_key``: O and Q read
+  as 0, I as 1), so ``ABCI234`` finds ``ABC1234``; with a state, only that state's.
+- A partial plate uses ``*`` for any run of characters and ``?`` for exactly one
+  (``ABC*``, ``*1234``, ``A?C12?4``). It needs at least three known characters. On
+  PostgreSQL the folded key carries a trigram index (``ciss`` migration 0002) that
+  answers such patterns without reading the table; elsewhere the pattern is a scan.
+- A VIN is exact (after removing spaces and dashes).
+
+Results carry what an officer needs at a glance: registration status and expiry (an
+expiry in the past reads "expired" whatever the source last sent), stolen, the
+description, and the registered owner with the owner's flags.
+"""
+
+import re
+from dataclasses import dataclass, field
+from datetime import date
+
+from django.db.models import Q
+from django.utils import timezone
+
+from ciss.models import RegistrationStatus, Vehicle
+from ciss.plates import PLATE_MAX, normalize_vin, plate_key
+
+WILDCARDS = "*?"
+MIN_KNOWN = 3
+MAX_LIMIT = 100
+# How a vehicle matched, best first.
+MATCH_ORDER = (
+    "VIN",
+    "plate exactly",
+    "plate, reading O as 0 and I as 1",
+    "partial plate",
+)
+
+
+class VehicleQueryError(ValueError):
+    """A search that cannot be run, with the reason in words and the field to blame."""
+
+    def __init__(self, field_name: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field_name
+        self.message = message
+
+
+@dataclass(frozen=True)
+class VehicleQuery:
+    plate: str = ""
+    state: str = ""
+    vin: str = ""
+    limit: int = 10
+
+
+@dataclass
+class Owner:
+    id: str
+    name: str
+    flags: list[str] = field(default_factory=list)
+
+
+@dataclass
+class VehicleResult:
+    vehicle: Vehicle
+    registration_status: str
+    expired: bool
+    owner: Owner | None
+    matched: str  # how the plate or VIN matched, in words
+
+
+def parse_query(plate: str = "", state: str = "", vin: str = "", limit: int = 10) -> VehicleQuery:
+    """Validate what was asked; raises :class:`VehicleQueryError`."""
+    plate, state, vin = plate.strip(), state.strip().upper(), normalize_vin(vin)
+    if not plate and not vin:
+        raise VehicleQueryError("plate", "Give a plate (whole or with * and ?) or a VIN.")
+    if state and (len(state) != 2 or not state.isalpha()):
+        raise VehicleQueryError("state", "Give the state as its two-letter code (CT, NY).")
+    if plate:
+        letters = re.sub(r"[\s\-.]", "", plate.upper())
+        if not re.fullmatch(r"[A-Z0-9*?]+", letters) or len(letters) > PLATE_MAX + 4:
+            raise VehicleQueryError(
+                "plate", "A plate has letters and digits, with * or ? for unknown characters."
+            )
+        known = sum(1 for c in letters if c not in WILDCARDS)
+        if any(c in WILDCARDS for c in letters) and known < MIN_KNOWN:
+            raise VehicleQueryError(
+                "plate", f"A partial plate needs at least {MIN_KNOWN} known characters."
+            )
+        plate = letters
+    if vin and (len(vin) != 17 or not vin.isalnum()):
+        raise VehicleQueryError("vin", "A VIN has 17 letters and digits.")
+    if not 1 <= limit <= MAX_LIMIT:
+        raise VehicleQueryError("limit", f"limit is between 1 and {MAX_LIMIT}.")
+    return VehicleQuery(plate=plate, state=state, vin=vin, limit=limit)
+
+
+def _fold_pattern(plate: str) -> str:
+    """A partial plate as an anchored regular expression over folded keys (``*`` any run,
+    ``?`` one character), which pg_trgm's index answers on PostgreSQL."""
+    parts = []
+    for char in plate:
+        if char == "*":
+            parts.append(".*")
+        elif char == "?":
+            parts.append(".")
+        else:
+            parts.append(re.escape(plate_key(char)))
+    return "^" + "".join(parts) + "$"
+
+
+def search_vehicles(query: VehicleQuery, *, today: date | None = None) -> list[VehicleResult]:
+    """The vehicles ``query`` describes, exact matches first, at most ``query.limit``.
+    One query (owners joined, and the persons they were merged into)."""
+    today = today or timezone.localdate()
+    partial = any(c in WILDCARDS for c in query.plate)
+    condition = Q(vin=query.vin) if query.vin else Q(pk__in=[])
+    if query.plate:
+        if partial:
+            by_plate = Q(plate_key__regex=_fold_pattern(query.plate))
+        else:
+            by_plate = Q(plate_key=plate_key(query.plate))
+        if query.state:
+            by_plate &= Q(plate_state=query.state)
+        condition |= by_plate
+    found = (
+        Vehicle.objects.select_related("person__merged_into")
+        .filter(condition)
+        .order_by("plate_state", "plate", "pk")[: query.limit]
+    )
+    results = [_result(vehicle, query, partial, today) for vehicle in found]
+    return sorted(results, key=lambda result: MATCH_ORDER.index(result.matched))
+
+
+def _result(vehicle: Vehicle, query: VehicleQuery, partial: bool, today: date) -> VehicleResult:
+    if query.vin and vehicle.vin == query.vin:
+        matched = MATCH_ORDER[0]
+    elif partial:
+        matched = MATCH_ORDER[3]
+    elif vehicle.plate == query.plate:
+        matched = MATCH_ORDER[1]
+    else:
+        matched = MATCH_ORDER[2]
+    expired = vehicle.registration_expires is not None and vehicle.registration_expires < today
+    status = vehicle.registration_status
+    if expired and status == RegistrationStatus.VALID:
+        status = RegistrationStatus.EXPIRED
+    owner = None
+    if vehicle.person is not None:
+        # An owner merged into another person is shown as the survivor.
+        person = vehicle.person.merged_into or vehicle.person
+        # Stored flags are already in display order (wanted first).
+        owner = Owner(id=str(person.public_id), name=vehicle.owner_name, flags=list(person.flags))
+    return VehicleResult(
+        vehicle=vehicle, registration_status=status, expired=expired, owner=owner, matched=matched
+    )
