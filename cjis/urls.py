@@ -17,6 +17,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include("portal.api.urls")),
     path("api/v1/", include("obts.api.urls")),
+    path("api/v1/", include("ciss.api.urls")),
     path("obts/", include("obts.urls")),
     path("api/schema/", public(SpectacularAPIView.as_view()), name="api-schema"),
     path(

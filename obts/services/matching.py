@@ -12,17 +12,37 @@
    allow. The best person at or above
    ``CONFIDENT`` is linked; persons between ``POSSIBLE`` and ``CONFIDENT`` are returned as
    possible duplicates (intake creates a new person and opens a review for each).
+
+Person search (:func:`search_persons`, CISS) uses the same candidates but answers a list,
+not a decision: every holder of an exact identifier first (score 1.0), then the persons
+whose names rank above the search floor (:func:`search_floor`), each once, as its
+survivor when it was merged away.
 """
 
+import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 
 from django.db import connection
+from django.db.models import Exists, FilteredRelation, OuterRef, Prefetch, Q
+from django.utils import timezone
 
-from obts.matching import CONFIDENT, POSSIBLE, Candidate, Query, key_hashes, query_keys, rank
-from obts.models import IdentifierKind, NameKey, PersonIdentifier, PersonName
+from obts.matching import (
+    CONFIDENT,
+    POSSIBLE,
+    Candidate,
+    Query,
+    fold,
+    key_hashes,
+    query_keys,
+    rank,
+    score,
+)
+from obts.models import Case, IdentifierKind, NameKey, Person, PersonIdentifier, PersonName
+from obts.selectors import MAX_MERGE_HOPS, Visibility
 from obts.services.intake import normalize_identifier
+from obts.status import FLAG_ORDER, compute_flags, compute_status, facts_for
 
 # Bounds on the work one intake match may do; a name common enough to exceed them is
 # matched on the first rows found and on the date of birth.
@@ -162,7 +182,10 @@ def trigram_name_ids(first: str, last: str, *, limit: int = MAX_TRIGRAM_ROWS) ->
         return [row[0] for row in cursor.fetchall()]
 
 
-def _candidates(names: list[NameQuery]) -> list[Candidate]:
+def _name_ids(names: list[NameQuery]) -> list[int]:
+    """The name rows whose keys meet the query's (at most ``MAX_CANDIDATE_ROWS``); on
+    PostgreSQL, when none does and no name carries a date of birth, the trigram-nearest
+    rows instead."""
     keys = _keys(names)
     name_ids: list[int] = []
     if keys:
@@ -176,48 +199,465 @@ def _candidates(names: list[NameQuery]) -> list[Candidate]:
         # that the index scan takes hundreds of milliseconds (bench/README.md).
         for name in names:
             name_ids += trigram_name_ids(name.first, name.last)
+    return name_ids
+
+
+def _identifiers_of(person_ids: Iterable[int]) -> dict[int, dict[str, str]]:
+    """SID, FBI number and driver's licence (with ``dl_state``) of each person: one value
+    per kind is enough to score agreement; the first is kept."""
+    identifiers: dict[int, dict[str, str]] = {}
+    for person_id, kind, value, state in PersonIdentifier.objects.filter(
+        person_id__in=set(person_ids),
+        kind__in=[IdentifierKind.SID, IdentifierKind.FBI, IdentifierKind.DRIVERS_LICENSE],
+    ).values_list("person_id", "kind", "value", "state"):
+        held = identifiers.setdefault(person_id, {})
+        held.setdefault(kind, value)
+        if kind == IdentifierKind.DRIVERS_LICENSE:
+            held.setdefault("dl_state", state)
+    return identifiers
+
+
+def _candidate(
+    row: tuple[int, bool, str, str, str, str, date | None, str],
+    held: dict[str, str],
+    *,
+    person_id: int,
+    is_alias: bool,
+) -> Candidate:
+    _, _, first, middle, last, suffix, dob, sex = row
+    return Candidate(
+        first=first,
+        middle=middle,
+        last=last,
+        suffix=suffix,
+        dob=dob,
+        sex=sex,
+        sid=held.get(IdentifierKind.SID, ""),
+        fbi_number=held.get(IdentifierKind.FBI, ""),
+        dl_number=held.get(IdentifierKind.DRIVERS_LICENSE, ""),
+        dl_state=held.get("dl_state", ""),
+        is_alias=is_alias,
+        person_id=str(person_id),
+    )
+
+
+_ROW_FIELDS = (
+    "person_id",
+    "is_primary",
+    "first_name",
+    "middle_name",
+    "last_name",
+    "suffix",
+    "dob",
+    "person__sex",
+)
+
+
+def _candidates(names: list[NameQuery]) -> list[Candidate]:
+    name_ids = _name_ids(names)
     if not name_ids:
         return []
     rows = list(
         PersonName.objects.filter(pk__in=name_ids, person__merged_into__isnull=True).values_list(
-            "person_id",
-            "is_primary",
-            "first_name",
-            "middle_name",
-            "last_name",
-            "suffix",
-            "dob",
-            "person__sex",
+            *_ROW_FIELDS
         )
     )
-    person_ids = {row[0] for row in rows}
-    identifiers: dict[int, dict[str, str]] = {}
-    for person_id, kind, value, state in PersonIdentifier.objects.filter(
-        person_id__in=person_ids,
-        kind__in=[IdentifierKind.SID, IdentifierKind.FBI, IdentifierKind.DRIVERS_LICENSE],
-    ).values_list("person_id", "kind", "value", "state"):
-        held = identifiers.setdefault(person_id, {})
-        # One value per kind is enough to score agreement; keep the first.
-        held.setdefault(kind, value)
-        if kind == IdentifierKind.DRIVERS_LICENSE:
-            held.setdefault("dl_state", state)
-    candidates = []
-    for person_id, is_primary, first, middle, last, suffix, dob, sex in rows:
-        held = identifiers.get(person_id, {})
-        candidates.append(
-            Candidate(
-                first=first,
-                middle=middle,
-                last=last,
-                suffix=suffix,
-                dob=dob,
-                sex=sex,
-                sid=held.get(IdentifierKind.SID, ""),
-                fbi_number=held.get(IdentifierKind.FBI, ""),
-                dl_number=held.get(IdentifierKind.DRIVERS_LICENSE, ""),
-                dl_state=held.get("dl_state", ""),
-                is_alias=not is_primary,
-                person_id=str(person_id),
+    identifiers = _identifiers_of(row[0] for row in rows)
+    return [
+        _candidate(row, identifiers.get(row[0], {}), person_id=row[0], is_alias=not row[1])
+        for row in rows
+    ]
+
+
+# ---------------------------------------------------------------------------------------
+# Person search (CISS)
+
+SEARCH_AGREEMENT = POSSIBLE
+"""Where the search floor sits between a stranger's score and a perfect match's for the
+same query (see :func:`search_floor`)."""
+MAX_SEARCH_RESULTS = 100
+# Holders of one exact identifier read at most (an identifier is meant to be unique).
+MAX_IDENTIFIER_ROWS = 50
+_EXACT_REASONS: dict[str, str] = {
+    IdentifierKind.SID: "exact SID",
+    IdentifierKind.FBI: "exact FBI number",
+    IdentifierKind.DRIVERS_LICENSE: "exact driver's licence",
+}
+_STRANGE_LETTERS = "ZQXJKVWYFBHPGMDCLNRSTUIOEA"
+
+
+@dataclass(frozen=True)
+class PersonHit:
+    """One person found by :func:`search_persons`: the primary name and identifying data,
+    the stored flags (wanted first) and status, the score and its reasons, and
+    ``matched_name``, the name row that matched (an alias, perhaps)."""
+
+    person_id: int
+    public_id: uuid.UUID
+    score: float
+    reasons: list[str]
+    first_name: str
+    middle_name: str
+    last_name: str
+    suffix: str
+    dob: date | None
+    sex: str
+    status: str
+    flags: list[str]
+    matched_name: str
+
+
+@dataclass
+class _Found:
+    score: float
+    name_score: float
+    exact: list[str]
+    reasons: list[str]
+    matched: Candidate | None
+    is_alias: bool = False
+
+    def order(self, person_id: int) -> tuple[float, int, float, bool, int]:
+        return (-self.score, -len(self.exact), -self.name_score, self.is_alias, person_id)
+
+
+def _far_date(dob: date) -> date:
+    year = dob.year + 37 if dob.year < 1990 else dob.year - 37
+    return date(year, (dob.month + 5) % 12 + 1, 28 if dob.day != 28 else 3)
+
+
+def search_floor(query: Query) -> float:
+    """The least score a search result must reach for ``query``.
+
+    A query that leaves fields out cannot score 1: the missing name or date of birth counts
+    as unknown (0.5), so an exact match on a surname alone scores 0.69, and a stranger
+    (nothing the query gives agrees) still scores 0.31 on it. The floor is therefore
+    relative: ``SEARCH_AGREEMENT`` (intake's ``POSSIBLE``, 0.70) of the way from the
+    stranger's score to the perfect match's. For a full query (names and date of birth)
+    that is exactly ``POSSIBLE``; for a surname alone it keeps sound-alike and misspelled
+    surnames and drops different ones (Anderson ~ Andrade), and it never hides an exact
+    match. Identifiers are left out: an exact one ranks first anyway.
+    """
+    plain = Query(
+        first=query.first,
+        middle=query.middle,
+        last=query.last,
+        suffix=query.suffix,
+        dob=query.dob,
+        sex=query.sex,
+    )
+    perfect = Candidate(
+        first=plain.first,
+        middle=plain.middle,
+        last=plain.last,
+        suffix=plain.suffix,
+        dob=plain.dob,
+        sex=plain.sex,
+    )
+    used = set(fold(f"{plain.first} {plain.middle} {plain.last}"))
+    letter = next((c for c in _STRANGE_LETTERS if c not in used), "Z")
+    stranger = Candidate(
+        first=letter if plain.first.strip() else "",
+        middle=letter if plain.middle.strip() else "",
+        last=letter if plain.last.strip() else "",
+        dob=_far_date(plain.dob) if plain.dob else None,
+        sex=plain.sex,
+    )
+    low, high = score(plain, stranger).score, score(plain, perfect).score
+    return round(low + SEARCH_AGREEMENT * (high - low), 4)
+
+
+def search_persons(
+    *,
+    names: list[NameQuery],
+    sex: str = "",
+    sid: str = "",
+    fbi_number: str = "",
+    dl_number: str = "",
+    limit: int = 10,
+    visibility: Visibility | None = None,
+    today: date | None = None,
+) -> list[PersonHit]:
+    """The persons a search describes, best first, at most ``limit``.
+
+    ``names`` are the readings of the name searched for (``parse_name`` gives one or
+    several), each with the date of birth; any may be left out. Every (unmerged) holder
+    of an exact SID, FBI number or driver's licence (any state) ranks first with score 1.0
+    and a reason such as "exact SID". Then the persons whose name rows, found through the
+    name keys (or by trigram on PostgreSQL, as for intake), score at least
+    :func:`search_floor` under any reading. Each person appears once, with its best name
+    row as ``matched_name``; a row of a person merged away counts for its survivor.
+
+    Flags are the stored ones, in the record page's order. Flags and status come only
+    from records ``visibility`` lets through (by default no juvenile or sealed case): a
+    person with a hidden case has them recomputed from the visible records.
+
+    Bounded: at most ``MAX_CANDIDATE_ROWS`` name rows are scored, every lookup is by
+    index, and a search costs a fixed handful of queries (identifier holders, keys, name
+    rows, the candidates' identifiers when an identifier was given, persons with their
+    flags). Refuses (``ValueError``) a ``limit`` outside 1..``MAX_SEARCH_RESULTS``.
+    """
+    if not 1 <= limit <= MAX_SEARCH_RESULTS:
+        raise ValueError(f"limit must be between 1 and {MAX_SEARCH_RESULTS}")
+    identifiers: dict[str, str] = {
+        IdentifierKind.SID: normalize_identifier(sid),
+        IdentifierKind.FBI: normalize_identifier(fbi_number),
+        IdentifierKind.DRIVERS_LICENSE: normalize_identifier(dl_number),
+    }
+    searchable = [name for name in names if _searchable(name)]
+    holders, merged = _exact_holders(identifiers)
+    rows = _search_rows(searchable)
+    survivors = _survivors(merged | {row[0]: row[8] for row in rows if row[8] is not None})
+    exact = _survivor_holders(holders, survivors)
+    candidates = _search_candidates(rows, survivors, with_identifiers=any(identifiers.values()))
+
+    found: dict[int, _Found] = {}
+    for name in searchable:
+        query = Query(
+            first=name.first,
+            middle=name.middle,
+            last=name.last,
+            suffix=name.suffix,
+            dob=name.dob,
+            sex=sex,
+            sid=identifiers[IdentifierKind.SID],
+            fbi_number=identifiers[IdentifierKind.FBI],
+            dl_number=identifiers[IdentifierKind.DRIVERS_LICENSE],
+        )
+        floor = search_floor(query)
+        for item in rank(query, candidates):
+            person_id = int(item.candidate.person_id)
+            if person_id not in exact and item.match.score < floor:
+                continue
+            held = found.get(person_id)
+            if held is not None and held.name_score >= item.match.score:
+                continue
+            found[person_id] = _Found(
+                score=item.match.score,
+                name_score=item.match.score,
+                exact=[],
+                reasons=item.match.reasons,
+                matched=item.candidate,
+                is_alias=item.candidate.is_alias,
+            )
+    for person_id, kinds in exact.items():
+        reasons = [_EXACT_REASONS[kind] for kind in kinds]
+        held = found.get(person_id)
+        more = [r for r in held.reasons if r not in reasons] if held is not None else []
+        found[person_id] = _Found(
+            score=1.0,
+            name_score=held.name_score if held is not None else 0.0,
+            exact=reasons,
+            reasons=reasons + more,
+            matched=held.matched if held is not None else None,
+            is_alias=held.is_alias if held is not None else False,
+        )
+    ordered = sorted(found.items(), key=lambda entry: entry[1].order(entry[0]))[:limit]
+    return _hits(ordered, visibility or Visibility(), today or timezone.localdate())
+
+
+def _searchable(name: NameQuery) -> bool:
+    try:
+        query_keys(name.first, name.last, name.dob, middle=name.middle)
+    except ValueError:
+        return False
+    return True
+
+
+def _exact_holders(
+    identifiers: dict[str, str],
+) -> tuple[dict[int, set[str]], dict[int, int]]:
+    """Person id → the identifier kinds it holds exactly, and person id → the person it
+    was merged into for the holders merged away."""
+    condition = Q()
+    for kind, value in identifiers.items():
+        if value:
+            condition |= Q(kind=kind, value=value)
+    if not condition:
+        return {}, {}
+    holders: dict[int, set[str]] = {}
+    merged: dict[int, int] = {}
+    for kind, person_id, merged_into in PersonIdentifier.objects.filter(condition).values_list(
+        "kind", "person_id", "person__merged_into_id"
+    )[:MAX_IDENTIFIER_ROWS]:
+        holders.setdefault(person_id, set()).add(kind)
+        if merged_into is not None:
+            merged[person_id] = merged_into
+    return holders, merged
+
+
+def _survivor_holders(
+    holders: dict[int, set[str]], survivors: dict[int, int]
+) -> dict[int, list[str]]:
+    """The holders as their survivors, each with its kinds in SID, FBI, licence order."""
+    kinds_of: dict[int, set[str]] = {}
+    for person_id, kinds in holders.items():
+        kinds_of.setdefault(survivors.get(person_id, person_id), set()).update(kinds)
+    order = list(_EXACT_REASONS)
+    return {pid: sorted(kinds, key=order.index) for pid, kinds in kinds_of.items()}
+
+
+def _search_rows(
+    names: list[NameQuery],
+) -> list[tuple[int, bool, str, str, str, str, date | None, str, int | None]]:
+    if not names:
+        return []
+    name_ids = _name_ids(names)
+    if not name_ids:
+        return []
+    return list(
+        PersonName.objects.filter(pk__in=name_ids).values_list(
+            *_ROW_FIELDS, "person__merged_into_id"
+        )
+    )
+
+
+def _survivors(merged: dict[int, int]) -> dict[int, int]:
+    """Person id → the survivor it was merged into, from ``merged`` (person id → the person
+    it was merged into, as the rows read gave it), following a merge of a merge up to
+    ``MAX_MERGE_HOPS``. Names and identifiers move to the survivor on a merge, so
+    ``merged`` is almost always empty and this reads nothing."""
+    step = dict(merged)
+    checked: set[int] = set()
+    for _ in range(MAX_MERGE_HOPS):
+        further = {target for target in step.values() if target not in step} - checked
+        if not further:
+            break
+        checked |= further
+        step |= dict(
+            Person.objects.filter(pk__in=further, merged_into__isnull=False).values_list(
+                "pk", "merged_into_id"
             )
         )
-    return candidates
+    final: dict[int, int] = {}
+    for person_id in step:
+        target = person_id
+        for _ in range(MAX_MERGE_HOPS + 1):
+            if target not in step:
+                break
+            target = step[target]
+        final[person_id] = target
+    return final
+
+
+def _search_candidates(
+    rows: list[tuple[int, bool, str, str, str, str, date | None, str, int | None]],
+    survivors: dict[int, int],
+    *,
+    with_identifiers: bool,
+) -> list[Candidate]:
+    """Candidates of the name rows, each counted for its person's survivor (a row left on
+    a merged person is an alias of the survivor). The identifiers are read only when the
+    query has one: otherwise they cannot change a score."""
+    owners = {row[0]: survivors.get(row[0], row[0]) for row in rows}
+    identifiers = _identifiers_of(set(owners.values())) if with_identifiers and rows else {}
+    return [
+        _candidate(
+            row[:8],
+            identifiers.get(owners[row[0]], {}),
+            person_id=owners[row[0]],
+            is_alias=not row[1] or owners[row[0]] != row[0],
+        )
+        for row in rows
+    ]
+
+
+_PERSON_FIELDS = (
+    "pk",
+    "public_id",
+    "sex",
+    "status",
+    "flags",
+    "primary_name__first_name",
+    "primary_name__middle_name",
+    "primary_name__last_name",
+    "primary_name__suffix",
+    "primary_name__dob",
+)
+
+
+def _hits(
+    ordered: list[tuple[int, _Found]], visibility: Visibility, today: date
+) -> list[PersonHit]:
+    """The found persons with their primary names, flags and status: one query (and, only
+    when a person has a case ``visibility`` hides, one per kind of record to recompute
+    that person's flags and status from what may be seen)."""
+    if not ordered:
+        return []
+    hidden_cases = ~visibility.case_filter() if visibility.case_filter() else None
+    persons = Person.objects.filter(pk__in=[pid for pid, _ in ordered]).annotate(
+        primary_name=FilteredRelation("names", condition=Q(names__is_primary=True))
+    )
+    fields = list(_PERSON_FIELDS)
+    if hidden_cases is not None:
+        persons = persons.annotate(
+            hidden=Exists(Case.objects.filter(hidden_cases, person=OuterRef("pk")))
+        )
+        fields.append("hidden")
+    rows: dict[int, tuple[object, ...]] = {}
+    for values in persons.order_by("pk", "primary_name__id").values_list(*fields):
+        rows.setdefault(values[0], values)
+    hidden = [
+        pid for pid, values in rows.items() if len(values) > len(_PERSON_FIELDS) and values[-1]
+    ]
+    visible = _visible_flags_and_status(hidden, visibility, today) if hidden else {}
+
+    hits: list[PersonHit] = []
+    for person_id, item in ordered:
+        values = rows.get(person_id)
+        if values is None:  # deleted since the search read it
+            continue
+        _, public_id, sex, status, flags, first, middle, last, suffix, dob = values[:10]
+        if person_id in visible:
+            flags, status = visible[person_id]
+        primary = (str(first or ""), str(middle or ""), str(last or ""), str(suffix or ""))
+        matched = item.matched
+        shown = (
+            (matched.first, matched.middle, matched.last, matched.suffix) if matched else primary
+        )
+        hits.append(
+            PersonHit(
+                person_id=person_id,
+                public_id=uuid.UUID(str(public_id)),
+                score=item.score,
+                reasons=item.reasons,
+                first_name=primary[0],
+                middle_name=primary[1],
+                last_name=primary[2],
+                suffix=primary[3],
+                dob=dob if isinstance(dob, date) else None,
+                sex=str(sex),
+                status=str(status),
+                flags=_in_flag_order(flags),
+                matched_name=" ".join(part.strip() for part in shown if part.strip()),
+            )
+        )
+    return hits
+
+
+def _in_flag_order(flags: object) -> list[str]:
+    values = [str(flag) for flag in flags] if isinstance(flags, list) else []
+    return sorted(
+        dict.fromkeys(values),
+        key=lambda flag: FLAG_ORDER.index(flag) if flag in FLAG_ORDER else len(FLAG_ORDER),
+    )
+
+
+def _visible_flags_and_status(
+    person_ids: list[int], visibility: Visibility, today: date
+) -> dict[int, tuple[list[str], str]]:
+    """Flags and status of persons computed from the records ``visibility`` lets through,
+    as the record view computes them (a sealed pending case must not show through a
+    ``pending_case`` flag)."""
+    persons = Person.objects.filter(pk__in=person_ids).prefetch_related(
+        Prefetch("cases", queryset=Case.objects.filter(visibility.case_filter())),
+        "custody_periods",
+        "supervisions",
+        "protective_orders",
+        "warrants",
+        "registrations",
+    )
+    computed: dict[int, tuple[list[str], str]] = {}
+    for person in persons:
+        facts = facts_for(person)
+        computed[person.pk] = (compute_flags(facts, today), compute_status(facts))
+    return computed

@@ -1,0 +1,1 @@
+"""The CISS REST API (``/api/v1/search/...``)."""

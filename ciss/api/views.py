@@ -1,0 +1,137 @@
+"""``GET /api/v1/search/persons``: person search for agencies' systems (CONTRACT §3)."""
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from ciss.search import (
+    NOTHING_TO_SEARCH,
+    PersonSearchParameters,
+    PersonSearchResultsSerializer,
+    given_parameters,
+    persons_search,
+    results_payload,
+)
+from portal.api.authentication import request_client
+from portal.models.api_clients import ApiScope
+
+# What ``?name=Mickey Neuman&dob=1985-11-11&sex=F`` answers.
+EXAMPLE_RESULTS = {
+    "count": 2,
+    "results": [
+        {
+            "id": "6f1f3f9e-2b8e-4a51-9d6c-3d0f1c2b7a10",
+            "score": 0.9799,
+            "first_name": "Michaela",
+            "middle_name": "",
+            "last_name": "Neumann",
+            "suffix": "",
+            "dob": "1985-11-11",
+            "sex": "F",
+            "matched_name": "Mickey Neumann",
+            "flags": ["wanted", "protective_order"],
+            "status": "pretrial",
+            "reasons": [
+                "surname sounds alike (Neuman ~ Neumann)",
+                "same first name",
+                "same date of birth",
+                "matched alias Mickey Neumann",
+            ],
+        },
+        {
+            "id": "0b6c43a2-90d4-4f8e-b1a7-5e2f7d9c4e21",
+            "score": 0.7141,
+            "first_name": "Michael",
+            "middle_name": "",
+            "last_name": "Newman",
+            "suffix": "",
+            "dob": "1985-11-17",
+            "sex": "M",
+            "matched_name": "Michael Newman",
+            "flags": [],
+            "status": "no_active_involvement",
+            "reasons": [
+                "surname sounds alike (Neuman ~ Newman)",
+                "nickname Mickey → Michael",
+                "date of birth differs by one digit",
+                "sex differs (F vs M)",
+            ],
+        },
+    ],
+}
+
+
+class PersonSearchView(APIView):
+    """Persons by name, date of birth and identifiers, best first."""
+
+    required_scopes = frozenset({ApiScope.SEARCH_READ})
+
+    @extend_schema(
+        operation_id="search_persons",
+        summary="Search persons",
+        description=(
+            'Persons of the master name index by `name` (free text: "first last" or '
+            '"last, first", with or without middle names) or `first_name`/`last_name`, '
+            "with an optional date of birth and sex, and by exact identifiers. Any one of "
+            "a name part or an identifier is enough; empty parameters are ignored. "
+            "Misspellings, phonetic spellings, nicknames, swapped first and last names, "
+            "hyphenated or compound surnames, accents and a wrong digit in the date of "
+            "birth still find the person.\n\n"
+            "Results are best first, each person once (a person merged into another "
+            "answers as the survivor). A holder of an exact `sid`, `fbi_number` or "
+            "`dl_number` ranks first with `score` 1.0; the others score in [0, 1] and are "
+            "shown down to a floor 70% of the way from what a stranger would score to what "
+            "a perfect match could, for the fields given. `matched_name` is the name that "
+            "matched (an alias, perhaps); `flags` are in the record's order, wanted first; "
+            "`reasons` say why in plain words. Every search is audited with its "
+            "parameters, purpose and the persons shown."
+        ),
+        parameters=[PersonSearchParameters],
+        responses={
+            200: OpenApiResponse(
+                PersonSearchResultsSerializer,
+                description="The persons found, best first.",
+                examples=[
+                    OpenApiExample(
+                        "Mickey Neuman, born 1985-11-11, female",
+                        value=EXAMPLE_RESULTS,
+                        description="`?name=Mickey Neuman&dob=1985-11-11&sex=F`",
+                    )
+                ],
+            ),
+            400: OpenApiResponse(
+                OpenApiTypes.OBJECT,
+                description=(
+                    "Bad parameters (each named with its problem), or nothing to search on."
+                ),
+                examples=[
+                    OpenApiExample(
+                        "Bad date of birth",
+                        value={
+                            "dob": [
+                                "Date has wrong format. Use one of these formats instead: "
+                                "YYYY-MM-DD."
+                            ]
+                        },
+                    ),
+                    OpenApiExample(
+                        "Nothing to search on", value={"non_field_errors": [NOTHING_TO_SEARCH]}
+                    ),
+                ],
+            ),
+            401: OpenApiResponse(description="No key, or a bad one."),
+            403: OpenApiResponse(description="The key lacks the search:read scope."),
+        },
+        tags=["search"],
+    )
+    def get(self, request: Request) -> Response:
+        parameters = PersonSearchParameters(data=given_parameters(request.query_params))
+        parameters.is_valid(raise_exception=True)
+        client = request_client(request)
+        assert client is not None  # noqa: S101  (HasRequiredScopes let only clients through)
+        hits = persons_search(
+            search=parameters.search(), api_client=client, request=request._request
+        )
+        return Response(results_payload(hits))
