@@ -17,11 +17,18 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 
+from django.db import transaction
 from django.db.models import Q
+from django.http import HttpRequest
 from django.utils import timezone
 
 from ciss.models import RegistrationStatus, Vehicle
 from ciss.plates import PLATE_MAX, normalize_vin, plate_key
+from obts.access import API_VISIBILITY
+from obts.selectors import Visibility
+from obts.services.matching import flags_as_seen
+from portal import audit
+from portal.models import ApiClient, User
 
 WILDCARDS = "*?"
 MIN_KNOWN = 3
@@ -54,6 +61,7 @@ class VehicleQuery:
 
 @dataclass
 class Owner:
+    pk: int
     id: str
     name: str
     flags: list[str] = field(default_factory=list)
@@ -108,9 +116,13 @@ def _fold_pattern(plate: str) -> str:
     return "^" + "".join(parts) + "$"
 
 
-def search_vehicles(query: VehicleQuery, *, today: date | None = None) -> list[VehicleResult]:
+def search_vehicles(
+    query: VehicleQuery, *, visibility: Visibility = API_VISIBILITY, today: date | None = None
+) -> list[VehicleResult]:
     """The vehicles ``query`` describes, exact matches first, at most ``query.limit``.
-    One query (owners joined, and the persons they were merged into)."""
+    Two queries: the vehicles with their owners (and the persons owners were merged
+    into), and whether an owner has a case ``visibility`` hides (whose flags are then
+    recomputed from what may be seen, as person search does)."""
     today = today or timezone.localdate()
     partial = any(c in WILDCARDS for c in query.plate)
     condition = Q(vin=query.vin) if query.vin else Q(pk__in=[])
@@ -128,6 +140,11 @@ def search_vehicles(query: VehicleQuery, *, today: date | None = None) -> list[V
         .order_by("plate_state", "plate", "pk")[: query.limit]
     )
     results = [_result(vehicle, query, partial, today) for vehicle in found]
+    owners = {r.owner.pk for r in results if r.owner is not None}
+    for person_id, (flags, _) in flags_as_seen(sorted(owners), visibility, today).items():
+        for result in results:
+            if result.owner is not None and result.owner.pk == person_id:
+                result.owner.flags = flags
     return sorted(results, key=lambda result: MATCH_ORDER.index(result.matched))
 
 
@@ -149,7 +166,46 @@ def _result(vehicle: Vehicle, query: VehicleQuery, partial: bool, today: date) -
         # An owner merged into another person is shown as the survivor.
         person = vehicle.person.merged_into or vehicle.person
         # Stored flags are already in display order (wanted first).
-        owner = Owner(id=str(person.public_id), name=vehicle.owner_name, flags=list(person.flags))
+        owner = Owner(
+            pk=person.pk,
+            id=str(person.public_id),
+            name=vehicle.owner_name,
+            flags=list(person.flags),
+        )
     return VehicleResult(
         vehicle=vehicle, registration_status=status, expired=expired, owner=owner, matched=matched
     )
+
+
+VEHICLES_SEARCHED = "ciss.search.vehicles"
+audit.register_actions({VEHICLES_SEARCHED: "CISS: vehicles searched"})
+
+
+@transaction.atomic
+def vehicles_search(
+    query: VehicleQuery,
+    *,
+    purpose: str = "",
+    api_client: ApiClient | None = None,
+    actor: User | None = None,
+    request: HttpRequest | None = None,
+) -> list[VehicleResult]:
+    """Run ``query`` and audit it: what was asked, why, and the vehicles and owners shown.
+    The audit row is written last, in the same transaction."""
+    results = search_vehicles(query)
+    asked = {"plate": query.plate, "state": query.state, "vin": query.vin}
+    audit.record(
+        VEHICLES_SEARCHED,
+        actor=actor,
+        request=request,
+        api_client=api_client,
+        object_type="ciss.vehicle",
+        details={
+            "query": {key: value for key, value in asked.items() if value},
+            "purpose": purpose or "not stated",
+            "count": len(results),
+            "vehicles": [str(r.vehicle.public_id) for r in results],
+            "owners": sorted({r.owner.id for r in results if r.owner is not None}),
+        },
+    )
+    return results

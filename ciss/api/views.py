@@ -1,11 +1,17 @@
-"""``GET /api/v1/search/persons``: person search for agencies' systems (CONTRACT §3)."""
+"""``GET /api/v1/search/persons`` and ``/search/vehicles``: search for agencies' systems
+(CONTRACT §3)."""
+
+from typing import Any
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
+from rest_framework import serializers
+from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from ciss.models import RegistrationStatus
 from ciss.search import (
     NOTHING_TO_SEARCH,
     PersonSearchParameters,
@@ -14,6 +20,9 @@ from ciss.search import (
     persons_search,
     results_payload,
 )
+from ciss.vehicle_search import VehicleQueryError, VehicleResult, parse_query, vehicles_search
+from obts.access import Purpose
+from obts.models import Flag
 from portal.api.authentication import request_client
 from portal.models.api_clients import ApiScope
 
@@ -135,3 +144,116 @@ class PersonSearchView(APIView):
             search=parameters.search(), api_client=client, request=request._request
         )
         return Response(results_payload(hits))
+
+
+class VehicleSearchParameters(serializers.Serializer[Any]):
+    plate = serializers.CharField(
+        required=False,
+        max_length=20,
+        help_text="Whole plate, or partial with * (any run) and ? (one character); O/0 and "
+        "I/1 are read alike. At least three known characters in a partial plate.",
+    )
+    state = serializers.CharField(
+        required=False, max_length=10, help_text="Two-letter state or province code."
+    )
+    vin = serializers.CharField(required=False, max_length=40, help_text="Exact VIN.")
+    limit = serializers.IntegerField(required=False, default=10, min_value=1, max_value=100)
+    purpose = serializers.ChoiceField(required=False, choices=Purpose.choices)
+
+
+class VehicleOwnerSerializer(serializers.Serializer[Any]):
+    id = serializers.UUIDField()
+    name = serializers.CharField()
+    flags = serializers.ListField(child=serializers.ChoiceField(choices=Flag.choices))
+
+
+class VehicleResultSerializer(serializers.Serializer[VehicleResult]):
+    id = serializers.UUIDField(source="vehicle.public_id")
+    plate = serializers.CharField(source="vehicle.plate")
+    plate_state = serializers.CharField(source="vehicle.plate_state")
+    plate_type = serializers.CharField(source="vehicle.plate_type")
+    vin = serializers.CharField(source="vehicle.vin")
+    year = serializers.IntegerField(source="vehicle.year", allow_null=True)
+    make = serializers.CharField(source="vehicle.make")
+    model = serializers.CharField(source="vehicle.model")
+    body_style = serializers.CharField(source="vehicle.style")
+    color = serializers.CharField(source="vehicle.color")
+    description = serializers.CharField(source="vehicle.description")
+    registration_status = serializers.ChoiceField(choices=RegistrationStatus.choices)
+    registration_expires = serializers.DateField(
+        source="vehicle.registration_expires", allow_null=True
+    )
+    expired = serializers.BooleanField(help_text="The registration has run out.")
+    stolen = serializers.BooleanField(source="vehicle.stolen", help_text="Reported stolen.")
+    matched = serializers.CharField(help_text="How the plate or VIN matched, in words.")
+    owner_name = serializers.CharField(source="vehicle.owner_name")
+    owner = VehicleOwnerSerializer(
+        allow_null=True, help_text="The registered owner in the master name index, if any."
+    )
+
+
+class VehicleSearchResultsSerializer(serializers.Serializer[Any]):
+    count = serializers.IntegerField()
+    results = VehicleResultSerializer(many=True)
+
+
+class VehicleSearchView(APIView):
+    """Vehicles by plate (whole or partial) and state, or by VIN."""
+
+    required_scopes = frozenset({ApiScope.SEARCH_READ})
+
+    @extend_schema(
+        operation_id="search_vehicles",
+        summary="Search vehicles",
+        description=(
+            "Registered vehicles by `plate` (with `state` to narrow it) or `vin`. A whole "
+            "plate matches whichever way O/0 and I/1 were typed, the exact spelling first; "
+            "a partial plate uses `*` and `?`. Each result gives the registration status "
+            "and expiry (`expired` when the expiry has passed), whether the vehicle is "
+            "reported stolen, its description, and the registered owner with the owner's "
+            "flags (wanted first). Every search is audited with its purpose and what was "
+            "shown."
+        ),
+        parameters=[VehicleSearchParameters],
+        responses={
+            200: VehicleSearchResultsSerializer,
+            400: OpenApiResponse(
+                OpenApiTypes.OBJECT,
+                description="Bad parameters, each named with its problem.",
+                examples=[
+                    OpenApiExample(
+                        "Partial plate too short",
+                        value={"plate": ["A partial plate needs at least 3 known characters."]},
+                    )
+                ],
+            ),
+            401: OpenApiResponse(description="No key, or a bad one."),
+            403: OpenApiResponse(description="The key lacks the search:read scope."),
+        },
+        tags=["search"],
+    )
+    def get(self, request: Request) -> Response:
+        given = {k: v for k, v in request.query_params.items() if str(v).strip()}
+        parameters = VehicleSearchParameters(data=given)
+        parameters.is_valid(raise_exception=True)
+        data = parameters.validated_data
+        try:
+            query = parse_query(
+                plate=data.get("plate", ""),
+                state=data.get("state", ""),
+                vin=data.get("vin", ""),
+                limit=data["limit"],
+            )
+        except VehicleQueryError as error:
+            raise ValidationError({error.field: [error.message]}) from error
+        client = request_client(request)
+        assert client is not None  # noqa: S101  (HasRequiredScopes let only clients through)
+        results = vehicles_search(
+            query,
+            purpose=data.get("purpose", ""),
+            api_client=client,
+            request=request._request,
+        )
+        return Response(
+            VehicleSearchResultsSerializer({"count": len(results), "results": results}).data
+        )

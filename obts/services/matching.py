@@ -661,3 +661,22 @@ def _visible_flags_and_status(
         facts = facts_for(person)
         computed[person.pk] = (compute_flags(facts, today), compute_status(facts))
     return computed
+
+
+def flags_as_seen(
+    person_ids: list[int], visibility: Visibility, today: date | None = None
+) -> dict[int, tuple[list[str], str]]:
+    """For the persons among ``person_ids`` with a case ``visibility`` hides, their flags
+    (in display order) and status computed from what may be seen; the others keep their
+    stored ones and are not in the answer. One query, more only for such persons."""
+    if not person_ids or not visibility.case_filter():
+        return {}
+    hidden = list(
+        Case.objects.filter(~visibility.case_filter(), person_id__in=person_ids)
+        .values_list("person_id", flat=True)
+        .distinct()
+    )
+    if not hidden:
+        return {}
+    computed = _visible_flags_and_status(hidden, visibility, today or timezone.localdate())
+    return {pid: (_in_flag_order(flags), status) for pid, (flags, status) in computed.items()}
