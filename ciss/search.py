@@ -23,13 +23,13 @@ from django.db import transaction
 from django.http import HttpRequest
 from rest_framework import serializers
 
-from obts.access import API_VISIBILITY, Purpose
+from obts.access import API_VISIBILITY, Purpose, visibility_for
 from obts.matching import parse_name, query_keys
 from obts.models import Flag, PersonStatus, Sex
 from obts.services.intake import normalize_identifier
 from obts.services.matching import MAX_SEARCH_RESULTS, NameQuery, PersonHit, search_persons
 from portal import audit
-from portal.models import ApiClient
+from portal.models import ApiClient, User
 
 PERSONS_SEARCHED = "ciss.search.persons"
 audit.register_actions({PERSONS_SEARCHED: "CISS: persons searched"})
@@ -190,12 +190,21 @@ class PersonSearchParameters(serializers.Serializer[Any]):
 
 @transaction.atomic
 def persons_search(
-    *, search: PersonSearch, api_client: ApiClient, request: HttpRequest | None = None
+    *,
+    search: PersonSearch,
+    api_client: ApiClient | None = None,
+    actor: User | None = None,
+    request: HttpRequest | None = None,
 ) -> list[PersonHit]:
-    """Run ``search`` for an agency's system and audit it: the parameters given, the
-    purpose ("not stated" when none), how many persons were shown and their ids. The
-    client sees what the API may serve: flags and status never come from juvenile or
-    sealed cases. The audit row is written last, in the same transaction."""
+    """Run ``search`` for an agency's system (``api_client``) or a portal user (``actor``),
+    exactly one of them, and audit it: the parameters given, the purpose ("not stated"
+    when none), how many persons were shown and their ids. A client sees what the API may
+    serve: flags and status never come from juvenile or sealed cases. A user sees what
+    their claims let through (``obts.access.visibility_for``, which refuses a user
+    without a record role). The audit row is written last, in the same transaction."""
+    if (api_client is None) == (actor is None):
+        raise ValueError("persons_search needs either api_client or actor, not both.")
+    visibility = API_VISIBILITY if actor is None else visibility_for(actor)
     hits = search_persons(
         names=search.names,
         sex=search.sex,
@@ -203,11 +212,12 @@ def persons_search(
         fbi_number=search.fbi_number,
         dl_number=search.dl_number,
         limit=search.limit,
-        visibility=API_VISIBILITY,
+        visibility=visibility,
     )
     query = {key: value for key, value in search.given.items() if key != "purpose"}
     audit.record(
         PERSONS_SEARCHED,
+        actor=actor,
         request=request,
         api_client=api_client,
         object_type="obts.person",

@@ -24,7 +24,7 @@ from django.utils import timezone
 
 from ciss.models import RegistrationStatus, Vehicle
 from ciss.plates import PLATE_MAX, normalize_vin, plate_key
-from obts.access import API_VISIBILITY
+from obts.access import API_VISIBILITY, visibility_for
 from obts.selectors import Visibility
 from obts.services.matching import flags_as_seen
 from portal import audit
@@ -191,8 +191,11 @@ def vehicles_search(
     request: HttpRequest | None = None,
 ) -> list[VehicleResult]:
     """Run ``query`` and audit it: what was asked, why, and the vehicles and owners shown.
-    The audit row is written last, in the same transaction."""
-    results = search_vehicles(query)
+    Owners' flags are as the API may serve them, or, for a portal user (``actor``), as the
+    user's claims let them be seen. The audit row is written last, in the same
+    transaction."""
+    visibility = API_VISIBILITY if actor is None else visibility_for(actor)
+    results = search_vehicles(query, visibility=visibility)
     asked = {"plate": query.plate, "state": query.state, "vin": query.vin}
     audit.record(
         VEHICLES_SEARCHED,

@@ -19,6 +19,7 @@ urlpatterns = [
     path("api/v1/", include("obts.api.urls")),
     path("api/v1/", include("ciss.api.urls")),
     path("obts/", include("obts.urls")),
+    path("ciss/", include("ciss.urls")),
     path("api/schema/", public(SpectacularAPIView.as_view()), name="api-schema"),
     path(
         "api/docs/",

@@ -1,0 +1,10 @@
+from django.urls import path
+
+from ciss import views
+
+app_name = "ciss"
+
+urlpatterns = [
+    path("search/", views.search_view, name="search"),
+    path("search/results/", views.search_results_view, name="search_results"),
+]
