@@ -8,4 +8,5 @@ OBTS_ACTIONS = {
     "obts.person.merged": "OBTS: two persons merged into one",
     "obts.person.merge_undone": "OBTS: merge of two persons undone",
     "obts.duplicate.dismissed": "OBTS: possible duplicate marked as different people",
+    "obts.record.views_listed": "OBTS: who viewed a person record, listed",
 }

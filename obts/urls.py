@@ -6,6 +6,7 @@ app_name = "obts"
 
 urlpatterns = [
     path("persons/<uuid:public_id>/", views.person_view, name="person"),
+    path("persons/<uuid:public_id>/views/", views.person_views_view, name="person_views"),
     path("reports/", views.reports_view, name="reports"),
     path("reports/export.csv", views.report_export_view, name="report_export"),
     path("duplicates/", views.duplicates_view, name="duplicates"),

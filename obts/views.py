@@ -3,6 +3,7 @@ duplicates and merges."""
 
 import csv
 import uuid
+from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
@@ -21,6 +22,7 @@ from django.views.decorators.http import require_GET, require_POST
 from obts import charts, merging, record_cache, reports
 from obts.access import (
     RECORD_ROLES,
+    RECORD_VIEWED,
     PersonRecordView,
     Purpose,
     access_person_record,
@@ -31,6 +33,7 @@ from obts.models import Flag, Person, PersonMerge, PossibleDuplicate
 from obts.selectors import survivor_of
 from portal import audit
 from portal.access import acting_user, require_roles
+from portal.models import AuditEvent
 from portal.roles import Claim, Role
 
 REPORT_ROLES = (Role.AUDITOR, Role.CJIS_SECURITY, Role.ADMINISTRATOR, Role.AGENCY_MANAGER)
@@ -102,6 +105,7 @@ def person_view(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
     )
     context = {
         "person": person,
+        "may_see_views": user.has_role(*VIEW_HISTORY_ROLES),
         "name": entry["name"],
         "born": entry["born"],
         # Rendered from our own template, every value escaped there.
@@ -129,6 +133,110 @@ def _body_context(view: PersonRecordView) -> dict[str, Any]:
             "registry": Claim.SEX_OFFENDER_REGISTRY.label,
         },
     }
+
+
+# ---------------------------------------------------------------------------------------
+# Who viewed a record
+
+# Supervisors (agency managers, for their own agency's users) and those who audit.
+VIEW_HISTORY_ROLES = (Role.AUDITOR, Role.CJIS_SECURITY, Role.ADMINISTRATOR, Role.AGENCY_MANAGER)
+VIEWS_LISTED = "obts.record.views_listed"
+VIEWS_PAGE_SIZE = 50
+
+
+@dataclass(frozen=True)
+class RecordViewRow:
+    occurred_at: Any
+    who: str
+    agency: str
+    through: str
+    purpose: str
+    shown: str
+
+
+# Kinds of record as a view's audit row lists them: (one, several).
+SHOWN_KINDS = {
+    "cases": ("case", "cases"),
+    "sentences": ("sentence", "sentences"),
+    "custody": ("custody period", "custody periods"),
+    "supervision": ("supervision", "supervisions"),
+    "protective_orders": ("protective order", "protective orders"),
+    "warrants": ("warrant", "warrants"),
+    "registrations": ("registration", "registrations"),
+    "infractions": ("infraction", "infractions"),
+}
+
+
+def _shown_summary(records: Any) -> str:
+    if not isinstance(records, dict) or not any(records.values()):
+        return "Identifying data and flags only"
+    parts = []
+    for kind, ids in records.items():
+        one, several = SHOWN_KINDS.get(kind, (kind, kind))
+        if ids:
+            parts.append(f"{len(ids)} {one if len(ids) == 1 else several}")
+    return ", ".join(parts)
+
+
+def _purpose_label(value: Any) -> str:
+    try:
+        return str(Purpose(value).label)
+    except ValueError:
+        return "Not stated"
+
+
+@require_roles(*VIEW_HISTORY_ROLES)
+@require_GET
+@never_cache
+def person_views_view(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
+    """Every view of a person's record (page or API), newest first, with who looked, from
+    which agency, through what, why, and what they were shown. An agency manager sees the
+    views by their own agency's users and systems; auditors, CJIS security and
+    administrators see all. Listing them is itself audited."""
+    user = acting_user(request)
+    person, _ = survivor_of(public_id)
+    events = (
+        AuditEvent.objects.filter(
+            action=RECORD_VIEWED, object_type="obts.person", object_id=str(person.public_id)
+        )
+        .select_related("agency", "api_client")
+        .order_by("-occurred_at", "-seq")
+    )
+    own_agency_only = not user.has_role(Role.AUDITOR, Role.CJIS_SECURITY, Role.ADMINISTRATOR)
+    if own_agency_only:
+        # A manager without an agency sees nothing rather than everything.
+        events = events.filter(agency_id=user.agency_id or 0)
+    page = Paginator(events, VIEWS_PAGE_SIZE).get_page(request.GET.get("page"))
+    rows = [
+        RecordViewRow(
+            occurred_at=event.occurred_at,
+            who=event.actor_username or (event.api_client.name if event.api_client else "—"),
+            agency=event.agency.name if event.agency else "—",
+            through=f"API: {event.api_client.name}" if event.api_client else "Record page",
+            purpose=_purpose_label(event.details.get("purpose")),
+            shown=_shown_summary(event.details.get("records")),
+        )
+        for event in page.object_list
+    ]
+    names = person.names.filter(is_primary=True).first()
+    audit.record(
+        VIEWS_LISTED,
+        request=request,
+        target=person,
+        details={"page": page.number, "own_agency_only": own_agency_only},
+    )
+    return render(
+        request,
+        "obts/person_views.html",
+        {
+            "person": person,
+            "name": str(names) if names else "Name not recorded",
+            "page": page,
+            "rows": rows,
+            "own_agency_only": own_agency_only,
+            "agency": user.agency,
+        },
+    )
 
 
 # ---------------------------------------------------------------------------------------

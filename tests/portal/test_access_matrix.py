@@ -147,6 +147,7 @@ SAMPLE_KWARGS_BY_URL: dict[str, dict[str, Callable[[Samples], object]]] = {
     # A person of the master name index (the record page asks for a purpose first; the
     # API answers the record).
     "obts:person": {"public_id": lambda samples: PersonFactory.create().public_id},
+    "obts:person_views": {"public_id": lambda samples: PersonFactory.create().public_id},
     "api-person": {"public_id": lambda samples: PersonFactory.create().public_id},
 }
 
