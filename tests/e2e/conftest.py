@@ -7,10 +7,14 @@ in this folder is skipped, with the reason shown in the summary (``-ra``).
 """
 
 import os
+import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from django.core.servers.basehttp import ThreadedWSGIServer
+from django.test.testcases import LiveServerThread
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 from pytest_django.live_server_helper import LiveServer
 
@@ -37,6 +41,31 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if here in item.path.parents:
             item.add_marker(skip)
+
+
+# The live server answers one request at a time. On the embedded SQLite the test database
+# lives in memory and Django hands the server's threads the test's own connection; two
+# requests at once (search-as-you-type sends them back to back) would run two
+# transactions on that one connection, which SQLite refuses. Connections stay threaded
+# (the browser keeps them alive); each request's work, response body and clean-up run
+# under one lock.
+class SerialWSGIServer(ThreadedWSGIServer):
+    _one_at_a_time = threading.Lock()
+
+    def set_app(self, application: Any) -> None:
+        def serial(environ: Any, start_response: Any) -> list[bytes]:
+            with self._one_at_a_time:
+                result = application(environ, start_response)
+                try:
+                    return list(result)
+                finally:
+                    if hasattr(result, "close"):
+                        result.close()
+
+        super().set_app(serial)
+
+
+LiveServerThread.server_class = SerialWSGIServer
 
 
 # One browser for all the tests of this folder. While Playwright runs, its event loop
