@@ -8,13 +8,14 @@ MANAGE := $(PY) manage.py
 PYTEST_ARGS ?=
 AUDIT_BENCH_ARGS ?=
 FEED_BENCH_ARGS ?=
+SEARCH_EVAL_ARGS ?=
 
 # The machine's Python, 3.11 or newer.
 PYTHON ?= $(shell for p in python3.13 python3.12 python3.11 python3; do \
 	if command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; \
 	then command -v $$p; break; fi; done)
 
-.PHONY: run test lint typecheck unit e2e deps dev-deps frontend migrate seed up down bench bench-records clean
+.PHONY: run test lint typecheck unit e2e deps dev-deps frontend migrate seed up down bench bench-records bench-search-eval clean
 
 $(VENV)/.created:
 	@test -n "$(PYTHON)" || { echo "Python 3.11 or newer is required (python3.11, python3.12, python3.13 or python3)."; exit 1; }
@@ -84,6 +85,11 @@ bench: $(VENV)/.deps
 # administrative database; the population database is built once and kept).
 bench-records: $(VENV)/.dev-deps
 	$(PY) bench/person_record.py $(RECORDS_BENCH_ARGS)
+
+# Recall of person search on a labelled synthetic query set, beside three naive baselines
+# (its own database; the trigram baseline needs PostgreSQL).
+bench-search-eval: $(VENV)/.deps
+	$(PY) bench/search_eval.py $(SEARCH_EVAL_ARGS)
 
 clean:
 	rm -rf $(VENV) node_modules staticfiles .mypy_cache .pytest_cache .ruff_cache
