@@ -21,6 +21,7 @@ from django.urls import reverse, reverse_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from ciss import misuse
 from ciss.models import RegistrationStatus
 from ciss.search import (
     DEFAULT_LIMIT,
@@ -40,7 +41,9 @@ from obts.access import RECORD_ROLES, Purpose
 from obts.models import Flag, PersonStatus, Sex
 from obts.services.matching import PersonHit
 from obts.views import FLAG_STYLES
+from portal import audit
 from portal.access import acting_user, require_roles
+from portal.roles import Role
 
 PURPOSE_SESSION_KEY = "ciss.search.purpose"
 PERSON, VEHICLE = "person", "vehicle"
@@ -357,3 +360,56 @@ def search_results_view(request: HttpRequest) -> HttpResponse:
     outcome = _outcome(request)
     context = _context(outcome, oob=True)
     return render(request, context["results_template"], context)
+
+
+# ---------------------------------------------------------------------------------------
+# Misuse signals (auditors)
+
+MISUSE_ROLES = (Role.AUDITOR, Role.CJIS_SECURITY, Role.ADMINISTRATOR)
+MISUSE_LISTED = "ciss.misuse.listed"
+audit.register_actions({MISUSE_LISTED: "CISS: misuse signals listed"})
+
+
+class MisuseForm(forms.Form):
+    days = forms.IntegerField(
+        label="Days to look back",
+        min_value=1,
+        max_value=misuse.MAX_DAYS,
+        initial=misuse.DEFAULT_DAYS,
+        widget=forms.NumberInput(attrs={"class": "usa-input usa-input--small"}),
+    )
+
+
+@require_roles(*MISUSE_ROLES)
+@require_GET
+@never_cache
+def misuse_view(request: HttpRequest) -> HttpResponse:
+    """Unusual volume, repeated looks at one person, and looks at people sharing the
+    user's surname, over the last days; listing them is audited."""
+    form = MisuseForm(request.GET if "days" in request.GET else {"days": misuse.DEFAULT_DAYS})
+    if not form.is_valid():
+        return render(request, "ciss/misuse.html", {"form": form}, status=400)
+    days = form.cleaned_data["days"]
+    found = misuse.signals(days)
+    audit.record(
+        MISUSE_LISTED,
+        request=request,
+        details={
+            "days": days,
+            "volume": len(found.volume),
+            "repeats": len(found.repeats),
+            "surnames": len(found.surnames),
+        },
+    )
+    context = {
+        "form": form,
+        "days": days,
+        "signals": found,
+        "thresholds": {
+            "factor": misuse.VOLUME_FACTOR,
+            "minimum": misuse.VOLUME_MINIMUM,
+            "repeat": misuse.REPEAT_MINIMUM,
+            "baseline_days": misuse.BASELINE_DAYS,
+        },
+    }
+    return render(request, "ciss/misuse.html", context)
