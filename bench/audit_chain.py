@@ -33,7 +33,12 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cjis.settings")
 
-from bench.support import cpu_model, create_bench_database, describe_database  # noqa: E402
+from bench.support import (  # noqa: E402
+    cpu_model,
+    create_bench_database,
+    describe_database,
+    percentile,
+)
 
 BENCH_DATABASE = "bench_audit"
 BENCH_USERNAME = "bench-officer"
@@ -97,14 +102,6 @@ class Report:
     verify: VerifyRun | None = None
 
 
-def _percentile(values: list[float], fraction: float) -> float:
-    if not values:
-        return 0.0
-    ordered = sorted(values)
-    index = min(len(ordered) - 1, max(0, round(fraction * (len(ordered) - 1))))
-    return ordered[index]
-
-
 def _summarise(
     label: str, workers: int, mode: str, elapsed: float, samples: list[Sample]
 ) -> AppendRun:
@@ -117,9 +114,9 @@ def _summarise(
         seconds=round(elapsed, 2),
         appends=appends,
         per_second=round(appends / elapsed, 1) if elapsed else 0.0,
-        p50_ms=round(_percentile(latencies, 0.50) * 1000, 2),
-        p95_ms=round(_percentile(latencies, 0.95) * 1000, 2),
-        p99_ms=round(_percentile(latencies, 0.99) * 1000, 2),
+        p50_ms=round(percentile(latencies, 0.50) * 1000, 2),
+        p95_ms=round(percentile(latencies, 0.95) * 1000, 2),
+        p99_ms=round(percentile(latencies, 0.99) * 1000, 2),
     )
 
 

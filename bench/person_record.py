@@ -42,6 +42,7 @@ from bench.support import (  # noqa: E402
     cpu_calibration_ms,
     cpu_model,
     describe_database,
+    percentile,
     population_database,
 )
 
@@ -71,11 +72,6 @@ class Report:
     calibration_ms: float = 0.0
     population: dict[str, int] = field(default_factory=dict)
     runs: list[Run] = field(default_factory=list)
-
-
-def _percentile(samples: list[float], fraction: float) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
 
 
 class Server:
@@ -130,8 +126,8 @@ def _measure(scenario: str, urls: list[str], server: Server, warm: list[str], pr
         requests=len(urls),
         queries=queries,
         p50_ms=round(statistics.median(times), 2),
-        p95_ms=round(_percentile(times, 0.95), 2),
-        p99_ms=round(_percentile(times, 0.99), 2),
+        p95_ms=round(percentile(times, 0.95), 2),
+        p99_ms=round(percentile(times, 0.99), 2),
         max_ms=round(max(times), 2),
     )
 

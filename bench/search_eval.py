@@ -71,6 +71,7 @@ from bench.support import (  # noqa: E402
     cpu_model,
     create_bench_database,
     describe_database,
+    percentile,
 )
 
 BENCH_DATABASE = "bench_search_eval"
@@ -397,11 +398,6 @@ def _soundex_table() -> None:
 # Running and reporting ------------------------------------------------------------------------
 
 
-def _percentile(samples: list[float], fraction: float) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
-
-
 def _namesakes(query: LabelledQuery, known: dict[int, _Known]) -> int:
     """Other persons holding a name row with the query's given name, surname and (when
     given) date of birth, case aside."""
@@ -471,7 +467,7 @@ def _evaluate(
     latency = {
         name: Latency(
             median_ms=round(statistics.median(samples) * 1000, 2),
-            p95_ms=round(_percentile(samples, 0.95) * 1000, 2),
+            p95_ms=round(percentile(samples, 0.95) * 1000, 2),
         )
         for name, samples in times.items()
     }

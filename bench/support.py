@@ -128,3 +128,12 @@ def cpu_calibration_ms() -> float:
         " ".join(key for key, _ in ordered[:1000])
         best = min(best, time.perf_counter() - started)
     return round(best * 1000, 1)
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    """The value at ``fraction`` (0..1) of the sorted ``values`` (nearest rank); 0 for
+    none."""
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(fraction * (len(ordered) - 1))))]

@@ -27,7 +27,7 @@ from django.utils import timezone
 
 from ciss.search import PERSONS_SEARCHED
 from ciss.vehicle_search import VEHICLES_SEARCHED
-from obts.access import RECORD_VIEWED, Purpose
+from obts.access import RECORD_VIEWED, purpose_label
 from obts.matching import fold
 from obts.models import PersonName
 from portal.models import AuditEvent, User
@@ -88,13 +88,6 @@ def surname_forms(last: str) -> set[str]:
     return forms
 
 
-def _label(purpose: object) -> str:
-    try:
-        return str(Purpose(str(purpose)).label)
-    except ValueError:
-        return "Not stated"
-
-
 def signals(days: int = DEFAULT_DAYS, *, now: datetime | None = None) -> Signals:
     """The three signals over the ``days`` before ``now``."""
     end = now or timezone.now()
@@ -130,7 +123,7 @@ def signals(days: int = DEFAULT_DAYS, *, now: datetime | None = None) -> Signals
         window[actor_id] += 1
         if action == RECORD_VIEWED and object_id:
             purpose = details.get("purpose") if isinstance(details, dict) else None
-            views[(actor_id, object_id)].append(_label(purpose))
+            views[(actor_id, object_id)].append(purpose_label(purpose))
 
     scale = days / BASELINE_DAYS
     volume = [

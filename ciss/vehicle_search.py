@@ -140,11 +140,11 @@ def search_vehicles(
         .order_by("plate_state", "plate", "pk")[: query.limit]
     )
     results = [_result(vehicle, query, partial, today) for vehicle in found]
-    owners = {r.owner.pk for r in results if r.owner is not None}
-    for person_id, (flags, _) in flags_as_seen(sorted(owners), visibility, today).items():
-        for result in results:
-            if result.owner is not None and result.owner.pk == person_id:
-                result.owner.flags = flags
+    owners = [r.owner for r in results if r.owner is not None]
+    seen = flags_as_seen(sorted({owner.pk for owner in owners}), visibility, today)
+    for owner in owners:
+        if owner.pk in seen:
+            owner.flags = seen[owner.pk][0]
     return sorted(results, key=lambda result: MATCH_ORDER.index(result.matched))
 
 

@@ -77,6 +77,15 @@ class Purpose(models.TextChoices):
     AUDIT = "audit", "Audit"
 
 
+def purpose_label(value: object) -> str:
+    """The words for a purpose code as an audit row holds it; "Not stated" for none or an
+    unknown one."""
+    try:
+        return str(Purpose(str(value)).label)
+    except ValueError:
+        return "Not stated"
+
+
 def visibility_for(viewer: User | ApiClient) -> Visibility:
     """What ``viewer`` may see of any person record; PermissionDenied when nothing."""
     if isinstance(viewer, ApiClient):

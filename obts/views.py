@@ -26,6 +26,7 @@ from obts.access import (
     PersonRecordView,
     Purpose,
     access_person_record,
+    purpose_label,
     shown_viewed,
     visibility_for,
 )
@@ -178,13 +179,6 @@ def _shown_summary(records: Any) -> str:
     return ", ".join(parts)
 
 
-def _purpose_label(value: Any) -> str:
-    try:
-        return str(Purpose(value).label)
-    except ValueError:
-        return "Not stated"
-
-
 @require_roles(*VIEW_HISTORY_ROLES)
 @require_GET
 @never_cache
@@ -213,7 +207,7 @@ def person_views_view(request: HttpRequest, public_id: uuid.UUID) -> HttpRespons
             who=event.actor_username or (event.api_client.name if event.api_client else "—"),
             agency=event.agency.name if event.agency else "—",
             through=f"API: {event.api_client.name}" if event.api_client else "Record page",
-            purpose=_purpose_label(event.details.get("purpose")),
+            purpose=purpose_label(event.details.get("purpose")),
             shown=_shown_summary(event.details.get("records")),
         )
         for event in page.object_list
