@@ -1,6 +1,7 @@
 """Demo vehicles for ``seed_demo``: registrations for some of the synthetic people (so a
 plate search finds owners with flags), Michaela Neumann's car, a stolen car and a lapsed
-registration. Deterministic; loaded once."""
+registration. Deterministic; loaded once. Also the default routing rules and the demo
+agencies' court locations, so a notice sent to GA14 reaches the demo clerk."""
 
 import random
 import string
@@ -9,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from django.db import transaction
 from django.utils import timezone
 
+from ciss.exchanges.defaults import demo_court_locations_install, routing_rules_install
 from ciss.models import RegistrationStatus, Vehicle
 from ciss.plates import plate_key
 from obts.demo import SHOWCASE_START
@@ -49,6 +51,12 @@ def _vehicle(source_id: str, plate: str, **fields: object) -> Vehicle:
 
 
 @transaction.atomic
+def seed_routing() -> str:
+    rules = routing_rules_install()
+    courts = demo_court_locations_install()
+    return f"Routing: {rules} rules and {courts} court locations added"
+
+
 def seed() -> str:
     if Vehicle.objects.filter(source_system=SOURCE_SYSTEM).exists():
         return "Vehicles: already loaded"

@@ -20,6 +20,10 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
 app.conf.beat_schedule = {
+    "sweep-pending-deliveries": {
+        "task": "ciss.tasks.sweep_pending_deliveries",
+        "schedule": float(os.environ.get("CISS_SWEEP_EVERY_SECONDS", "15")),
+    },
     "disable-inactive-accounts": {
         "task": "portal.tasks.disable_inactive_accounts",
         "schedule": crontab(hour=2, minute=15),

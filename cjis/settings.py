@@ -183,6 +183,16 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     # A message not acknowledged within this time is handed to another worker; it must be
     # longer than any countdown or retry delay, or delayed tasks would run twice.
     "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", 2 * CELERY_MAX_TASK_DELAY),
+    # A request that queues a task must not hang on a broker that is down: the outbox
+    # sweeper queues what could not be (see ciss/exchanges/intake.py).
+    "socket_connect_timeout": 2,
+    "socket_timeout": 5,
+}
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 2,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.5,
 }
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
@@ -375,6 +385,21 @@ USE_TZ = True
 OBTS_RECENT_DAYS = env.int("OBTS_RECENT_DAYS", 30)
 # Seconds a rendered person record stays in the cache (obts/record_cache.py); 0: never.
 OBTS_RECORD_CACHE_SECONDS = env.int("OBTS_RECORD_CACHE_SECONDS", 600)
+
+# Exchanges from records systems (ciss/exchanges/).
+# Largest attachment accepted, in bytes.
+CISS_ATTACHMENT_MAX_BYTES = env.int("CISS_ATTACHMENT_MAX_BYTES", 50 * 1024 * 1024)
+# Delivery retries: doubling from the base, capped, this many times, then failed for the
+# help desk to see.
+CISS_DELIVERY_MAX_RETRIES = env.int("CISS_DELIVERY_MAX_RETRIES", 8)
+CISS_DELIVERY_RETRY_BASE_SECONDS = env.int("CISS_DELIVERY_RETRY_BASE_SECONDS", 2)
+CISS_DELIVERY_RETRY_CAP_SECONDS = env.int("CISS_DELIVERY_RETRY_CAP_SECONDS", 300)
+# A delivery still pending this long after it was written lost its task: the sweeper
+# (run every CISS_SWEEP_EVERY_SECONDS) queues it again.
+CISS_SWEEP_AFTER_SECONDS = env.int("CISS_SWEEP_AFTER_SECONDS", 10)
+CISS_SWEEP_EVERY_SECONDS = env.int("CISS_SWEEP_EVERY_SECONDS", 15)
+# The portal's address as its users reach it, for links in e-mail alerts.
+PORTAL_BASE_URL = env.str("PORTAL_BASE_URL", default="http://127.0.0.1:8000")
 
 # What the pages say about the people who run the portal.
 STATE_NAME = env.str("STATE_NAME", default="Connecticut")

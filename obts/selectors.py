@@ -224,17 +224,17 @@ def _case_events(case: Case) -> list[TimelineEvent]:
     where = f" at {case.court_code}" if case.court_code else ""
     agency = f" by {case.arresting_agency_ori}" if case.arresting_agency_ori else ""
     events = [
-        *_event(case.arrest_date, "arrest", f"Arrested{agency}, docket {case.docket_number}", case),
+        *_event(case.arrest_date, "arrest", f"Arrested{agency}, {case.reference}", case),
         *_event(
             case.arraignment_date,
             "arraignment",
-            f"Arraigned{where}, docket {case.docket_number}",
+            f"Arraigned{where}, {case.reference}",
             case,
         ),
         *_event(
             case.next_court_date,
             "court_date",
-            f"Next court date{where}, docket {case.docket_number}",
+            f"Next court date{where}, {case.reference}",
             case,
         ),
     ]
@@ -247,7 +247,7 @@ def _case_events(case: Case) -> list[TimelineEvent]:
         events += _event(
             day,
             "charges_disposed",
-            f"Docket {case.docket_number}: {len(charges)} charge"
+            f"{case.reference.capitalize()}: {len(charges)} charge"
             f"{'' if len(charges) == 1 else 's'} disposed ({listed})",
             case,
         )
@@ -272,7 +272,7 @@ def _sentence_summary(sentence: Sentence) -> str:
         parts.append(f"fine ${sentence.fine_amount:,.2f}")
     if to_serve and sentence.max_release_on:
         parts.append(f"maximum release {sentence.max_release_on.isoformat()}")
-    docket = f" on docket {sentence.case.docket_number}" if sentence.case else ""
+    docket = f" on {sentence.case.reference}" if sentence.case else ""
     return f"Sentenced{docket}: " + ("; ".join(parts) or "no term recorded")
 
 

@@ -112,7 +112,7 @@ def sentence_label(sentence: Sentence) -> str:
     """ "sentence of 2024-06-10", with the docket when the case was loaded with it."""
     label = f"sentence of {_iso(sentence.imposed_on)}"
     if Sentence.case.is_cached(sentence) and sentence.case is not None:
-        label += f" (docket {sentence.case.docket_number})"
+        label += f" ({sentence.case.reference})"
     return label
 
 

@@ -1,8 +1,24 @@
 from django.urls import path
 
-from ciss.api import views
+from ciss.api import exchanges, views
 
 urlpatterns = [
     path("search/persons", views.PersonSearchView.as_view(), name="api-search-persons"),
     path("search/vehicles", views.VehicleSearchView.as_view(), name="api-search-vehicles"),
+    path("exchanges/", exchanges.ExchangeSubmitView.as_view(), name="api-exchanges"),
+    path(
+        "exchanges/schemas/",
+        exchanges.ExchangeSchemasView.as_view(),
+        name="api-exchange-schemas",
+    ),
+    path(
+        "exchanges/<uuid:public_id>",
+        exchanges.ExchangeDetailView.as_view(),
+        name="api-exchange",
+    ),
+    path(
+        "exchanges/<uuid:public_id>/attachments/",
+        exchanges.ExchangeAttachmentView.as_view(),
+        name="api-exchange-attachments",
+    ),
 ]

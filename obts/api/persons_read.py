@@ -69,6 +69,7 @@ class RecordChargeSerializer(serializers.Serializer[Any]):
 class RecordCaseSerializer(RecordProvenanceSerializer):
     id = serializers.UUIDField(source="public_id")
     docket_number = serializers.CharField()
+    incident_number = serializers.CharField()
     court_code = serializers.CharField()
     arresting_agency_ori = serializers.CharField()
     arrest_date = serializers.DateField(allow_null=True)

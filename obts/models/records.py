@@ -17,7 +17,12 @@ class CaseStatus(models.TextChoices):
 
 class Case(SourceRecord):
     person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="cases")
-    docket_number = models.CharField(max_length=40)
+    docket_number = models.CharField(
+        max_length=40, blank=True, help_text="Empty until the court assigns one."
+    )
+    incident_number = models.CharField(
+        max_length=40, blank=True, help_text="The arresting agency's incident (report) number."
+    )
     court_code = models.CharField(max_length=20, blank=True, help_text="e.g. GA14")
     arresting_agency_ori = models.CharField(max_length=9, blank=True)
     arrest_date = models.DateField(null=True, blank=True)
@@ -38,7 +43,15 @@ class Case(SourceRecord):
         ordering = ["-arrest_date", "docket_number"]
 
     def __str__(self) -> str:
-        return f"{self.docket_number} ({self.court_code})"
+        return f"{self.reference} ({self.court_code})"
+
+    @property
+    def reference(self) -> str:
+        """How people name the case: by docket, or by the arrest's incident number while
+        the court has not assigned a docket yet."""
+        if self.docket_number:
+            return f"docket {self.docket_number}"
+        return f"incident {self.incident_number or '(unnumbered)'}, no docket yet"
 
 
 class ChargeClass(models.TextChoices):

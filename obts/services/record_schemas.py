@@ -117,6 +117,7 @@ class CaseFeedSerializer(PersonRecordSerializer):
             *PROVENANCE,
             "person",
             "docket_number",
+            "incident_number",
             "court_code",
             "arresting_agency_ori",
             "arrest_date",
@@ -132,6 +133,19 @@ class CaseFeedSerializer(PersonRecordSerializer):
         validators: list[Any] = []
 
     date_order = (("arrest_date", "arraignment_date"),)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        attrs = super().validate(attrs)
+        if not attrs.get("docket_number") and not attrs.get("incident_number"):
+            raise serializers.ValidationError(
+                {
+                    "docket_number": [
+                        "Give the docket number, or the incident number until the "
+                        "court assigns a docket."
+                    ]
+                }
+            )
+        return attrs
 
 
 class SentenceFeedSerializer(PersonRecordSerializer):

@@ -96,7 +96,10 @@ class CaseKind(FeedKind):
         return cases
 
     def audit_details(self, instance: Any) -> dict[str, Any]:
-        return {"docket_number": instance.docket_number}
+        return {
+            "docket_number": instance.docket_number,
+            "incident_number": instance.incident_number,
+        }
 
 
 def _without_charges(values: dict[str, Any]) -> dict[str, Any]:

@@ -76,3 +76,12 @@ class ApiKeyAuthentication(BaseAuthentication):
 def request_client(request: Any) -> ApiClient | None:
     auth = getattr(request, "auth", None)
     return auth if isinstance(auth, ApiClient) else None
+
+
+def calling_client(request: Any) -> ApiClient:
+    """The API client of a request that passed API authentication; refuses (401) one that
+    did not, should a view be reached without it."""
+    client = request_client(request)
+    if client is None:
+        raise exceptions.NotAuthenticated()
+    return client

@@ -141,6 +141,7 @@ def test_project_tasks_are_registered() -> None:
         "portal.tasks.disable_inactive_accounts",
         "portal.tasks.expire_temporary_passwords",
         "obts.tasks.recompute_person_status",
+        "ciss.tasks.sweep_pending_deliveries",
     } <= set(_project_tasks())
 
 
@@ -188,6 +189,7 @@ def test_beat_schedules_the_real_periodic_tasks() -> None:
         "portal.tasks.disable_inactive_accounts",
         "portal.tasks.expire_temporary_passwords",
         "obts.tasks.recompute_person_status",
+        "ciss.tasks.sweep_pending_deliveries",
     }
 
 

@@ -1,0 +1,256 @@
+"""Deliveries: from the outbox to the recipient's inbox, and what recipients do there.
+
+Delivery is at-least-once and shown exactly once. The delivery task may run twice for one
+exchange (a worker killed before it acknowledged, a sweeper re-queueing, a replayed
+message): ``exchange_deliver`` takes only deliveries still pending, locked and skipping
+rows another worker holds, and every state change goes through ``Delivery.TRANSITIONS``,
+so the second run finds nothing to do. Each (exchange, recipient) pair has one row.
+
+E-mail alerts are a separate step, after the inbox row exists: an alert that cannot be
+sent never holds an exchange back from the inbox.
+"""
+
+import random
+from collections.abc import Iterable
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import transaction
+from django.db.models import Count, Q
+from django.urls import reverse
+from django.utils import timezone
+
+from ciss.models import (
+    AlertChannel,
+    Delivery,
+    DeliveryStatus,
+    Exchange,
+    ExchangeStatus,
+)
+from portal import audit
+from portal.models import User
+from portal.models.audit import Outcome
+
+ERROR_MAX = 500
+
+
+def retry_delay(retries: int) -> float:
+    """Seconds before retry number ``retries + 1``: doubling from the base, capped, with
+    up to 20% jitter so failures do not come back in step."""
+    base: float = settings.CISS_DELIVERY_RETRY_BASE_SECONDS * 2.0**retries
+    delay = min(float(settings.CISS_DELIVERY_RETRY_CAP_SECONDS), base)
+    return delay * (1 + random.random() / 5)  # noqa: S311 — jitter, not security
+
+
+@transaction.atomic
+def exchange_deliver(*, exchange_id: int) -> list[int]:
+    """Put the exchange's pending deliveries in their recipients' inboxes (a recipient
+    whose account was disabled meanwhile gets a failed delivery instead, with the reason).
+    Returns the ids of delivered rows whose recipient asked for an e-mail alert."""
+    now = timezone.now()
+    pending = list(
+        Delivery.objects.select_for_update(skip_locked=True, of=("self",))
+        .filter(exchange_id=exchange_id, status=DeliveryStatus.PENDING)
+        .select_related("recipient", "recipient__inbox_preference")
+        .order_by("pk")
+    )
+    if not pending:
+        return []
+    delivered, failed = [], []
+    for delivery in pending:
+        delivery.attempts += 1
+        delivery.next_attempt_at = None
+        if delivery.recipient.is_active:
+            delivery.status, delivery.delivered_at, delivery.last_error = (
+                DeliveryStatus.DELIVERED,
+                now,
+                "",
+            )
+            delivered.append(delivery)
+        else:
+            delivery.status = DeliveryStatus.FAILED
+            delivery.last_error = "The recipient's account was disabled before delivery."
+            failed.append(delivery)
+    Delivery.objects.bulk_update(
+        pending, ["status", "attempts", "next_attempt_at", "delivered_at", "last_error"]
+    )
+    exchange = exchange_status_refresh(exchange_id)
+    audit.record(
+        "ciss.exchange.delivered",
+        target=exchange,
+        details={
+            "delivered": [d.recipient.username for d in delivered],
+            "failed": [d.recipient.username for d in failed],
+        },
+    )
+    return [d.pk for d in delivered if _wants_email(d.recipient)]
+
+
+def _wants_email(user: User) -> bool:
+    preference = getattr(user, "inbox_preference", None)
+    return bool(user.email) and preference is not None and preference.alert == AlertChannel.EMAIL
+
+
+def exchange_status_refresh(exchange_id: int) -> Exchange:
+    """Recompute the exchange's status from its deliveries."""
+    exchange = Exchange.objects.get(pk=exchange_id)
+    counts = Delivery.objects.filter(exchange_id=exchange_id).aggregate(
+        total=Count("pk"),
+        pending=Count("pk", filter=Q(status=DeliveryStatus.PENDING)),
+        failed=Count("pk", filter=Q(status=DeliveryStatus.FAILED)),
+    )
+    if counts["total"] == 0:
+        status = ExchangeStatus.NO_RECIPIENTS
+    elif counts["pending"]:
+        status = ExchangeStatus.ACCEPTED
+    elif counts["failed"]:
+        status = ExchangeStatus.DELIVERY_FAILED
+    else:
+        status = ExchangeStatus.DELIVERED
+    if exchange.status != status:
+        exchange.status = status
+        exchange.save(update_fields=["status"])
+    return exchange
+
+
+def retry_scheduled(*, exchange_id: int, delay: float, reason: str) -> None:
+    """Note on the pending deliveries why the last attempt failed and when the next is due
+    (the sweeper leaves them alone until then)."""
+    Delivery.objects.filter(exchange_id=exchange_id, status=DeliveryStatus.PENDING).update(
+        last_error=reason[:ERROR_MAX],
+        next_attempt_at=timezone.now() + timedelta(seconds=delay),
+    )
+
+
+@transaction.atomic
+def deliveries_fail(*, exchange_id: int, reason: str) -> int:
+    """After the last retry: the pending deliveries fail with ``reason``, for the help
+    desk to see and retry."""
+    failed = Delivery.objects.filter(exchange_id=exchange_id, status=DeliveryStatus.PENDING).update(
+        status=DeliveryStatus.FAILED, last_error=reason[:ERROR_MAX], next_attempt_at=None
+    )
+    if failed:
+        exchange = exchange_status_refresh(exchange_id)
+        audit.record(
+            "ciss.exchange.delivery_failed",
+            target=exchange,
+            outcome=Outcome.FAILURE,
+            details={"failed": failed, "reason": reason[:ERROR_MAX]},
+        )
+    return failed
+
+
+def exchanges_due_for_sweep(*, limit: int = 500) -> list[int]:
+    """Exchanges with deliveries still pending a while after they were written and not
+    waiting for a scheduled retry: their task was lost (a broker down at commit, a
+    message dropped). Oldest first."""
+    now = timezone.now()
+    older = now - timedelta(seconds=settings.CISS_SWEEP_AFTER_SECONDS)
+    rows = (
+        Delivery.objects.filter(status=DeliveryStatus.PENDING, created_at__lt=older)
+        .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+        .values_list("exchange_id", flat=True)
+        .order_by("exchange_id")
+        .distinct()
+    )
+    return list(rows[:limit])
+
+
+def alerts_send(*, delivery_ids: Iterable[int]) -> int:
+    """E-mail each recipient that something arrived: no criminal-justice information, only
+    the type of exchange and a link to the inbox. Skips alerts already sent, so running it
+    twice sends each once. Raises on a mail server error (the task retries)."""
+    sent = 0
+    deliveries = (
+        Delivery.objects.filter(pk__in=list(delivery_ids), alerted_at__isnull=True)
+        .select_related("recipient", "exchange")
+        .order_by("pk")
+    )
+    link = f"{settings.PORTAL_BASE_URL.rstrip('/')}{reverse('ciss:inbox')}"
+    for delivery in deliveries:
+        send_mail(
+            subject="New item in your CJIS Portal inbox",
+            message=(
+                f"A new {delivery.exchange.get_type_display().lower()} is in your CJIS Portal "
+                f"inbox.\n\nSign in to read it: {link}\n\n"
+                "This message holds no criminal-justice information. You receive it because "
+                "you asked for e-mail alerts; change that on your inbox settings page."
+            ),
+            from_email=None,
+            recipient_list=[delivery.recipient.email],
+        )
+        Delivery.objects.filter(pk=delivery.pk).update(alerted_at=timezone.now(), alert_error="")
+        sent += 1
+    return sent
+
+
+def alerts_fail(*, delivery_ids: Iterable[int], reason: str) -> int:
+    return Delivery.objects.filter(pk__in=list(delivery_ids), alerted_at__isnull=True).update(
+        alert_error=reason[:ERROR_MAX]
+    )
+
+
+# What recipients and the help desk do ------------------------------------------------------
+
+
+def delivery_open(*, delivery: Delivery, actor: User, request: Any = None) -> Delivery:
+    """The recipient opens the exchange: a delivered one becomes read. Every opening is
+    audited, with the person the exchange is about."""
+    with transaction.atomic():
+        if delivery.status == DeliveryStatus.DELIVERED:
+            delivery.status, delivery.read_at = DeliveryStatus.READ, timezone.now()
+            delivery.save(update_fields=["status", "read_at"])
+        exchange = delivery.exchange
+        audit.record(
+            "ciss.exchange.viewed",
+            actor=actor,
+            request=request,
+            target=exchange,
+            details={
+                "type": exchange.type,
+                "person": str(exchange.person.public_id) if exchange.person else None,
+            },
+        )
+    return delivery
+
+
+def delivery_acknowledge(*, delivery: Delivery, actor: User, request: Any = None) -> Delivery:
+    """The recipient confirms they have taken the exchange in hand. Refuses
+    (``DeliveryTransitionError``) one that is not in the inbox or already acknowledged."""
+    with transaction.atomic():
+        delivery = Delivery.objects.select_for_update().get(pk=delivery.pk)
+        delivery.check_transition(DeliveryStatus.ACKNOWLEDGED)
+        now = timezone.now()
+        delivery.status, delivery.acknowledged_at = DeliveryStatus.ACKNOWLEDGED, now
+        delivery.read_at = delivery.read_at or now
+        delivery.save(update_fields=["status", "acknowledged_at", "read_at"])
+        audit.record(
+            "ciss.delivery.acknowledged",
+            actor=actor,
+            request=request,
+            target=delivery,
+            details={"exchange": str(delivery.exchange.public_id)},
+        )
+    return delivery
+
+
+def delivery_retry(*, delivery: Delivery, actor: User, request: Any = None) -> Delivery:
+    """The help desk sends a failed delivery again (after fixing its cause). Refuses
+    (``DeliveryTransitionError``) one that has not failed. The caller queues delivery."""
+    with transaction.atomic():
+        delivery = Delivery.objects.select_for_update().get(pk=delivery.pk)
+        delivery.check_transition(DeliveryStatus.PENDING)
+        reason = delivery.last_error
+        delivery.status, delivery.next_attempt_at = DeliveryStatus.PENDING, None
+        delivery.save(update_fields=["status", "next_attempt_at"])
+        exchange_status_refresh(delivery.exchange_id)
+        audit.record(
+            "ciss.delivery.retried",
+            actor=actor,
+            request=request,
+            target=delivery,
+            details={"exchange": str(delivery.exchange.public_id), "reason": reason},
+        )
+    return delivery

@@ -1,0 +1,411 @@
+"""Exchange intake: ``POST /api/v1/exchanges/`` in one transaction.
+
+``exchange_submit`` checks the idempotency key, the sending agency and the payload, then
+in one transaction stores the exchange, matches or creates the subject in the master name
+index (the OBTS matcher, through ``persons_upsert``), records the arrest's case and
+charges — or the infraction, or the court date of a schedule notification — so the
+person's timeline shows them, routes it, writes one delivery row per recipient (the
+outbox) and the audit row. Delivery is queued once the transaction commits; should the
+broker be down, the periodic sweeper queues it later, so the answer never waits on it.
+
+Idempotency (CONTRACT §3): per sending agency and key. The same key with the same body
+(compared as parsed JSON, so spacing and key order do not matter) answers the first answer
+again and creates nothing; with another body it is refused (409). Two requests racing with
+one key meet at the unique constraint: the loser answers as a replay.
+"""
+
+import hashlib
+import json
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils.dateparse import parse_datetime
+
+from ciss.exchanges.routing import recipients_for
+from ciss.exchanges.schemas import validate_exchange
+from ciss.models import Delivery, Exchange, ExchangeStatus, ExchangeType
+from ciss.tasks import deliver_exchange
+from obts.models import Case, Person
+from obts.services.feeds import FeedKind, feed_kind, feed_records_upsert
+from obts.services.intake import Outcome, RecordResult, Submitter
+from obts.services.persons import persons_upsert
+from obts.services.status_refresh import persons_refresh
+from portal import audit
+from portal.models import ApiClient
+
+logger = logging.getLogger(__name__)
+
+IDEMPOTENCY_KEY_MAX = 255
+ARREST_TYPES = frozenset(
+    {
+        ExchangeType.EARLY_ARREST_NOTICE,
+        ExchangeType.ARREST_PACKET,
+        ExchangeType.MISDEMEANOR_SUMMONS,
+    }
+)
+SEVERITY_CLASSES = {"felony": "felony", "misdemeanor": "misdemeanor"}
+
+
+class ExchangeRefused(Exception):
+    """The submission is refused as a whole; ``status`` is the HTTP status to answer."""
+
+    status = 400
+
+    def __init__(self, body: dict[str, Any]) -> None:
+        super().__init__(body)
+        self.body = body
+
+
+class MissingIdempotencyKey(ExchangeRefused):
+    status = 400
+
+
+class ForeignAgency(ExchangeRefused):
+    status = 403
+
+
+class IdempotencyConflict(ExchangeRefused):
+    status = 409
+
+
+class InvalidExchange(ExchangeRefused):
+    status = 400
+
+
+@dataclass(frozen=True)
+class Submission:
+    exchange: Exchange
+    answer: dict[str, Any]
+    replayed: bool
+
+
+def body_hash(payload: Any) -> str:
+    canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def exchange_submit(
+    *, payload: Any, idempotency_key: str | None, api_client: ApiClient
+) -> Submission:
+    """Take one exchange from ``api_client``'s agency. Refuses (``ExchangeRefused``) a
+    missing or overlong key, an ``agency_ori`` of another agency, a key already used for
+    another body, and an invalid payload (field errors)."""
+    key = (idempotency_key or "").strip()
+    if not key:
+        raise MissingIdempotencyKey(
+            {"detail": "The Idempotency-Key header is required: a unique value per exchange."}
+        )
+    if len(key) > IDEMPOTENCY_KEY_MAX:
+        raise MissingIdempotencyKey(
+            {"detail": f"The Idempotency-Key header is at most {IDEMPOTENCY_KEY_MAX} characters."}
+        )
+    sender = api_client.agency
+    ori = payload.get("agency_ori") if isinstance(payload, dict) else None
+    if isinstance(ori, str) and ori.strip() and ori.strip().upper() != sender.ori:
+        raise ForeignAgency(
+            {
+                "detail": f"agency_ori {ori.strip()} is not this client's agency "
+                f"({sender.ori}): a client submits only for its own agency."
+            }
+        )
+    digest = body_hash(payload)
+    replay = _replay(sender.pk, key, digest)
+    if replay is not None:
+        return replay
+    errors = validate_exchange(payload)
+    if errors:
+        raise InvalidExchange(errors)
+    try:
+        with transaction.atomic():
+            return _accept(payload, key=key, digest=digest, api_client=api_client)
+    except IntegrityError:
+        replay = _replay(sender.pk, key, digest)
+        if replay is None:
+            raise
+        return replay
+
+
+def _replay(sender_id: int, key: str, digest: str) -> Submission | None:
+    stored = (
+        Exchange.objects.filter(sender_agency_id=sender_id, idempotency_key=key)
+        .only("pk", "public_id", "body_hash", "answer")
+        .first()
+    )
+    if stored is None:
+        return None
+    if stored.body_hash != digest:
+        raise IdempotencyConflict(
+            {
+                "detail": "This Idempotency-Key was already used for a different exchange "
+                f"({stored.public_id}). Use a new key for a new exchange.",
+                "id": str(stored.public_id),
+            }
+        )
+    return Submission(exchange=stored, answer=stored.answer, replayed=True)
+
+
+def _accept(payload: dict[str, Any], *, key: str, digest: str, api_client: ApiClient) -> Submission:
+    sender = api_client.agency
+    kind = ExchangeType(payload["type"])
+    subject = payload.get("subject") or {}
+    court_date = payload.get("court_date") or payload.get("arraignment_date")
+    exchange = Exchange.objects.create(
+        type=kind,
+        sender_agency=sender,
+        api_client=api_client,
+        idempotency_key=key,
+        body_hash=digest,
+        payload=payload,
+        incident_number=payload.get("incident_number", ""),
+        docket_number=payload.get("docket_number", ""),
+        occurred_at=_moment(payload.get("occurred_at")),
+        court_code=(payload.get("court") or {}).get("code", "").upper(),
+        court_date=court_date or None,
+        subject_name=_subject_name(subject),
+    )
+    submitter = Submitter(api_client=api_client)
+    arresting_ori = sender.ori
+    if kind == ExchangeType.COURT_SCHEDULE_NOTIFICATION:
+        arresting_ori = _apply_schedule(exchange, payload)
+    else:
+        person = exchange.person = _subject_person(exchange, subject, submitter)
+        occurred = exchange.occurred_at
+        if occurred is None:  # the schema requires it for every type but schedules
+            raise InvalidExchange({"occurred_at": ["This field is required."]})
+        if kind == ExchangeType.INFRACTION:
+            _record_infractions(
+                exchange, payload, person=person, occurred=occurred, submitter=submitter
+            )
+        else:
+            exchange.case = _record_case(
+                exchange, payload, person=person, occurred=occurred, submitter=submitter
+            )
+
+    recipients = recipients_for(exchange, arresting_ori=arresting_ori)
+    deliveries = Delivery.objects.bulk_create(
+        Delivery(
+            exchange=exchange,
+            recipient=recipient.user,
+            agency=recipient.agency,
+            rule=recipient.rule,
+            created_at=exchange.received_at,
+        )
+        for recipient in recipients
+    )
+    if not deliveries:
+        exchange.status = ExchangeStatus.NO_RECIPIENTS
+    exchange.answer = {
+        "id": str(exchange.public_id),
+        "status": str(exchange.status),
+        "person_id": str(exchange.person.public_id) if exchange.person else None,
+        "deliveries": [
+            {"recipient_agency": recipient.agency.ori, "status": "pending"}
+            for recipient in recipients
+        ],
+    }
+    exchange.save(update_fields=["person", "case", "status", "answer"])
+    audit.record(
+        "ciss.exchange.received",
+        api_client=api_client,
+        target=exchange,
+        details={
+            "type": str(kind),
+            "incident_number": exchange.incident_number,
+            "docket_number": exchange.docket_number,
+            "person": exchange.answer["person_id"],
+            "recipients": len(deliveries),
+        },
+    )
+    if deliveries:
+        transaction.on_commit(lambda: queue_delivery(exchange.pk))
+    return Submission(exchange=exchange, answer=exchange.answer, replayed=False)
+
+
+def queue_delivery(exchange_id: int) -> bool:
+    """Queue the delivery task; False (and a log line) when the broker cannot take it —
+    the deliveries stay pending and the sweeper queues them once it can."""
+    try:
+        deliver_exchange.delay(exchange_id)
+    except Exception:  # the broker's errors vary by transport; none may fail the request
+        logger.warning(
+            "exchange %s: delivery not queued, left to the sweeper", exchange_id, exc_info=True
+        )
+        return False
+    return True
+
+
+def _moment(value: str | None) -> datetime | None:
+    return parse_datetime(value) if value else None
+
+
+def _subject_name(subject: dict[str, Any]) -> str:
+    given = " ".join(
+        part for part in (subject.get("first_name"), subject.get("middle_name")) if part
+    )
+    last = subject.get("last_name", "")
+    name = f"{last}, {given}" if given else last
+    return name[:200]
+
+
+def _source(exchange: Exchange) -> str:
+    return f"RMS {exchange.sender_agency.ori}"
+
+
+def _subject_person(exchange: Exchange, subject: dict[str, Any], submitter: Submitter) -> Person:
+    """The subject in the master name index: the same person when an identifier or the
+    matcher finds them, a new one otherwise (a weak match opens a duplicate review)."""
+    record = {
+        "source_system": _source(exchange),
+        "source_id": f"{exchange.incident_number}/subject",
+        "as_of": exchange.received_at.isoformat(),
+        **{
+            name: subject.get(name, "")
+            for name in (
+                "first_name",
+                "middle_name",
+                "last_name",
+                "suffix",
+                "sex",
+                "race",
+                "sid",
+                "fbi_number",
+                "dl_number",
+                "dl_state",
+            )
+        },
+        "dob": subject.get("dob") or None,
+        "addresses": [subject["address"]] if (subject.get("address") or {}).get("line1") else [],
+    }
+    [result] = persons_upsert([record], submitter=submitter)
+    _raise_for("subject", result)
+    person: Person = result.instance
+    return person
+
+
+def _charge_class(charge: dict[str, Any]) -> str:
+    severity = str(charge.get("severity", ""))
+    if severity in SEVERITY_CLASSES:
+        return f"{severity}_{(charge.get('class') or 'U').lower()}"
+    return severity
+
+
+def _feed(name: str) -> FeedKind:
+    kind = feed_kind(name)
+    if kind is None:
+        raise LookupError(f"The {name} feed kind is not registered.")
+    return kind
+
+
+def _record_case(
+    exchange: Exchange,
+    payload: dict[str, Any],
+    *,
+    person: Person,
+    occurred: datetime,
+    submitter: Submitter,
+) -> Case:
+    record = {
+        "source_system": _source(exchange),
+        "source_id": exchange.incident_number,
+        "as_of": exchange.received_at.isoformat(),
+        "person": {"id": str(person.public_id)},
+        "incident_number": exchange.incident_number,
+        "court_code": exchange.court_code,
+        "arresting_agency_ori": exchange.sender_agency.ori,
+        "arrest_date": occurred.date().isoformat(),
+        "arraignment_date": payload.get("arraignment_date"),
+        "charges": [
+            {
+                "sequence": number,
+                "statute": charge["statute"],
+                "description": charge.get("description", ""),
+                "charge_class": _charge_class(charge),
+                "counts": charge.get("counts", 1),
+            }
+            for number, charge in enumerate(payload["charges"], start=1)
+        ],
+    }
+    [result] = feed_records_upsert(_feed("cases"), [record], submitter=submitter)
+    _raise_for("", result)
+    case: Case = result.instance
+    return case
+
+
+def _record_infractions(
+    exchange: Exchange,
+    payload: dict[str, Any],
+    *,
+    person: Person,
+    occurred: datetime,
+    submitter: Submitter,
+) -> None:
+    records = [
+        {
+            "source_system": _source(exchange),
+            "source_id": f"{exchange.incident_number}/{number}",
+            "as_of": exchange.received_at.isoformat(),
+            "person": {"id": str(person.public_id)},
+            "ticket_number": exchange.incident_number,
+            "offense_date": occurred.date().isoformat(),
+            "statute": charge["statute"],
+            "description": charge.get("description", ""),
+            "amount": str(Decimal(str(charge["fine_amount"]))) if "fine_amount" in charge else None,
+            "status": "open",
+        }
+        for number, charge in enumerate(payload["charges"], start=1)
+    ]
+    for result in feed_records_upsert(_feed("infractions"), records, submitter=submitter):
+        _raise_for(f"charges.{result.index}", result)
+
+
+def _apply_schedule(exchange: Exchange, payload: dict[str, Any]) -> str:
+    """Set the court date (and the docket, once assigned) on the case the notification
+    names; the arresting agency's ORI, for routing. A notification about a case the
+    portal does not hold is still delivered: the arresting agency is then the one the
+    notification names."""
+    case = _scheduled_case(payload)
+    named_ori = str(payload.get("arresting_agency_ori", ""))
+    if case is None:
+        return named_ori
+    hearing = (payload.get("hearing") or "").strip().lower()
+    court_date = payload["court_date"]
+    changed = {"next_court_date": court_date}
+    if hearing == "arraignment":
+        changed["arraignment_date"] = court_date
+    if payload.get("docket_number") and not case.docket_number:
+        changed["docket_number"] = payload["docket_number"]
+    if exchange.court_code and not case.court_code:
+        changed["court_code"] = exchange.court_code
+    Case.objects.filter(pk=case.pk).update(**changed)
+    exchange.case = case
+    exchange.person = case.person
+    persons_refresh([case.person_id])
+    return case.arresting_agency_ori or named_ori
+
+
+def _scheduled_case(payload: dict[str, Any]) -> Case | None:
+    cases = Case.objects.select_related("person").select_for_update(of=("self",))
+    if payload.get("docket_number"):
+        case = cases.filter(docket_number=payload["docket_number"]).first()
+        if case is not None:
+            return case
+    if payload.get("incident_number"):
+        by_incident = cases.filter(incident_number=payload["incident_number"])
+        if payload.get("arresting_agency_ori"):
+            by_incident = by_incident.filter(arresting_agency_ori=payload["arresting_agency_ori"])
+        return by_incident.order_by("-received_at").first()
+    return None
+
+
+def _raise_for(prefix: str, result: RecordResult) -> None:
+    if result.outcome != Outcome.ERROR:
+        return
+    errors = {
+        (f"{prefix}.{field}" if prefix else field): messages
+        for field, messages in result.errors.items()
+    }
+    raise InvalidExchange(errors)
