@@ -1,44 +1,54 @@
 """Delivery of exchanges (``ciss.exchanges.delivery``): thin tasks that take ids and call
-a service, so running one twice changes nothing the first run did."""
+a service, so running one twice changes nothing the first run did.
+
+Retries are scheduled as new messages with a countdown rather than with ``Task.retry``:
+the number of attempts lives on the delivery rows, so a retry queued by the task and one
+queued by the sweeper count against the same limit.
+"""
+
+import logging
 
 from celery import shared_task
-from celery.app.task import Task
 from django.conf import settings
 
 from ciss.exchanges import delivery
 
+logger = logging.getLogger(__name__)
 
-@shared_task(bind=True, max_retries=None)
-def deliver_exchange(self: Task, exchange_id: int) -> int:  # type: ignore[type-arg]
-    """Deliver an exchange's pending deliveries, retrying with capped backoff; after the
-    last retry they fail, with the reason, for the help desk."""
+
+@shared_task
+def deliver_exchange(exchange_id: int) -> int:
+    """Deliver an exchange's pending deliveries; on failure, try again after a capped
+    backoff, and after the last attempt fail them, with the reason, for the help desk."""
     try:
         alert_ids = delivery.exchange_deliver(exchange_id=exchange_id)
     except Exception as error:  # any failure is retried; the last one is recorded
         reason = f"{type(error).__name__}: {error}"
-        if self.request.retries >= settings.CISS_DELIVERY_MAX_RETRIES:
-            delivery.deliveries_fail(exchange_id=exchange_id, reason=reason)
-            return 0
-        delay = delivery.retry_delay(self.request.retries)
-        delivery.retry_scheduled(exchange_id=exchange_id, delay=delay, reason=reason)
-        raise self.retry(exc=error, countdown=delay) from error
+        logger.warning("exchange %s: delivery failed: %s", exchange_id, reason)
+        delay = delivery.delivery_attempt_failed(exchange_id=exchange_id, reason=reason)
+        if delay is not None:
+            deliver_exchange.apply_async((exchange_id,), countdown=delay)
+        return 0
     if alert_ids:
         send_alerts.delay(alert_ids)
     return len(alert_ids)
 
 
-@shared_task(bind=True, max_retries=None)
-def send_alerts(self: Task, delivery_ids: list[int]) -> int:  # type: ignore[type-arg]
-    """E-mail the recipients who asked for it; a mail server error is retried, and after
-    the last retry the reason is kept on the delivery."""
+@shared_task
+def send_alerts(delivery_ids: list[int], attempt: int = 0) -> int:
+    """E-mail the recipients who asked for it; a mail server error is tried again after
+    a capped backoff, and after the last attempt the reason is kept on the delivery."""
     try:
         return delivery.alerts_send(delivery_ids=delivery_ids)
     except Exception as error:  # mail servers fail in many ways; all are retried
         reason = f"{type(error).__name__}: {error}"
-        if self.request.retries >= settings.CISS_DELIVERY_MAX_RETRIES:
+        if attempt >= settings.CISS_DELIVERY_MAX_RETRIES:
             delivery.alerts_fail(delivery_ids=delivery_ids, reason=reason)
             return 0
-        raise self.retry(exc=error, countdown=delivery.retry_delay(self.request.retries)) from error
+        send_alerts.apply_async(
+            (delivery_ids, attempt + 1), countdown=delivery.retry_delay(attempt)
+        )
+        return 0
 
 
 @shared_task

@@ -18,7 +18,7 @@ from typing import Any
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
-from django.db.models import Count, Q
+from django.db.models import Count, F, Max, Q
 from django.urls import reverse
 from django.utils import timezone
 
@@ -115,13 +115,23 @@ def exchange_status_refresh(exchange_id: int) -> Exchange:
     return exchange
 
 
-def retry_scheduled(*, exchange_id: int, delay: float, reason: str) -> None:
-    """Note on the pending deliveries why the last attempt failed and when the next is due
-    (the sweeper leaves them alone until then)."""
-    Delivery.objects.filter(exchange_id=exchange_id, status=DeliveryStatus.PENDING).update(
-        last_error=reason[:ERROR_MAX],
-        next_attempt_at=timezone.now() + timedelta(seconds=delay),
-    )
+def delivery_attempt_failed(*, exchange_id: int, reason: str) -> float | None:
+    """Count a failed attempt on the exchange's pending deliveries and note why. Returns
+    the delay before the next attempt (the sweeper leaves them alone until then), or None
+    when that was the last attempt: they have failed, for the help desk to see."""
+    pending = Delivery.objects.filter(exchange_id=exchange_id, status=DeliveryStatus.PENDING)
+    with transaction.atomic():
+        pending.update(attempts=F("attempts") + 1)
+        attempts = pending.aggregate(most=Max("attempts"))["most"] or 0
+        if attempts > settings.CISS_DELIVERY_MAX_RETRIES:
+            deliveries_fail(exchange_id=exchange_id, reason=reason)
+            return None
+        delay = retry_delay(attempts - 1)
+        pending.update(
+            last_error=reason[:ERROR_MAX],
+            next_attempt_at=timezone.now() + timedelta(seconds=delay),
+        )
+    return delay
 
 
 @transaction.atomic
