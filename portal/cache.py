@@ -1,0 +1,77 @@
+"""A Redis cache that a Redis outage cannot turn into errors.
+
+Everything the portal caches can be recomputed (rate-limit counters, rendered records),
+so while Redis is unreachable a read is a miss and a write is skipped, with a warning in
+the log, instead of a 500 for every request that touches the cache. Rate limits are then
+not enforced until Redis is back: the API keeps answering, which matters more (an arrest
+notice submitted during the outage is still accepted).
+"""
+
+import logging
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
+
+from django.core.cache.backends.redis import RedisCache
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+logger = logging.getLogger(__name__)
+
+Result = TypeVar("Result")
+UNAVAILABLE = (RedisConnectionError, RedisTimeoutError, OSError)
+
+
+def _tolerant(
+    fallback: Callable[..., Any],
+) -> Callable[[Callable[..., Result]], Callable[..., Result]]:
+    def decorate(method: Callable[..., Result]) -> Callable[..., Result]:
+        @wraps(method)
+        def call(self: RedisCache, *args: Any, **kwargs: Any) -> Result:
+            try:
+                return method(self, *args, **kwargs)
+            except UNAVAILABLE as error:
+                logger.warning("cache unavailable, %s skipped: %s", method.__name__, error)
+                return fallback(*args, **kwargs)  # type: ignore[no-any-return]
+
+        return call
+
+    return decorate
+
+
+def _default(key: Any, default: Any = None, *args: Any, **kwargs: Any) -> Any:
+    return default
+
+
+def _nothing(*args: Any, **kwargs: Any) -> None:
+    return None
+
+
+def _false(*args: Any, **kwargs: Any) -> bool:
+    return False
+
+
+def _empty(*args: Any, **kwargs: Any) -> dict[str, Any]:
+    return {}
+
+
+def _unset(data: Any, *args: Any, **kwargs: Any) -> list[Any]:
+    return list(data)
+
+
+def _delta(key: Any, delta: int = 1, *args: Any, **kwargs: Any) -> int:
+    return delta
+
+
+class ResilientRedisCache(RedisCache):
+    get = _tolerant(_default)(RedisCache.get)
+    get_many = _tolerant(_empty)(RedisCache.get_many)
+    has_key = _tolerant(_false)(RedisCache.has_key)
+    set = _tolerant(_nothing)(RedisCache.set)
+    add = _tolerant(_false)(RedisCache.add)
+    touch = _tolerant(_false)(RedisCache.touch)
+    set_many = _tolerant(_unset)(RedisCache.set_many)
+    delete = _tolerant(_false)(RedisCache.delete)
+    delete_many = _tolerant(_nothing)(RedisCache.delete_many)
+    incr = _tolerant(_delta)(RedisCache.incr)
+    clear = _tolerant(_false)(RedisCache.clear)
