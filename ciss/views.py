@@ -168,6 +168,7 @@ class PersonCard:
     flags: list[dict[str, str]]
     reasons: list[str]
     url: str
+    public_id: str = ""
 
 
 @dataclass(frozen=True)
@@ -221,6 +222,7 @@ def _person_card(hit: PersonHit, purpose: str) -> PersonCard:
         # The alias is shown on its own line.
         reasons=[reason for reason in hit.reasons if not reason.startswith("matched alias")],
         url=_record_url(hit.public_id, purpose),
+        public_id=str(hit.public_id),
     )
 
 

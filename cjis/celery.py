@@ -36,4 +36,18 @@ app.conf.beat_schedule = {
         "task": "portal.tasks.expire_temporary_passwords",
         "schedule": crontab(minute=5),
     },
+    # Subscriptions (ciss/subscription_tasks.py). Beat runs in UTC: the digest goes out
+    # early in the morning, Eastern time.
+    "send-subscription-digests": {
+        "task": "ciss.subscription_tasks.send_daily_digests",
+        "schedule": crontab(hour=11, minute=0),
+    },
+    "send-subscription-reminders": {
+        "task": "ciss.subscription_tasks.send_renewal_reminders",
+        "schedule": crontab(hour=13, minute=0),
+    },
+    "end-expired-subscriptions": {
+        "task": "ciss.subscription_tasks.end_expired_subscriptions",
+        "schedule": crontab(minute=35),
+    },
 }

@@ -401,6 +401,10 @@ CISS_DELIVERY_RETRY_CAP_SECONDS = env.int("CISS_DELIVERY_RETRY_CAP_SECONDS", 300
 # (run every CISS_SWEEP_EVERY_SECONDS) queues it again.
 CISS_SWEEP_AFTER_SECONDS = env.int("CISS_SWEEP_AFTER_SECONDS", 10)
 CISS_SWEEP_EVERY_SECONDS = env.int("CISS_SWEEP_EVERY_SECONDS", 15)
+# Subscriptions (ciss/subscriptions.py): how many days following something lasts, and how
+# many days before it ends its follower is reminded to renew.
+CISS_SUBSCRIPTION_DAYS = env.int("CISS_SUBSCRIPTION_DAYS", 365)
+CISS_SUBSCRIPTION_REMINDER_DAYS = env.int("CISS_SUBSCRIPTION_REMINDER_DAYS", 14)
 # The portal's address as its users reach it, for links in e-mail alerts.
 PORTAL_BASE_URL = env.str("PORTAL_BASE_URL", default="http://127.0.0.1:8000")
 

@@ -28,6 +28,7 @@ from django.utils.dateparse import parse_datetime
 from ciss.exchanges.routing import recipients_for
 from ciss.exchanges.schemas import validate_exchange
 from ciss.models import Delivery, Exchange, ExchangeStatus, ExchangeType
+from ciss.subscriptions import queue_exchange_alerts
 from ciss.tasks import deliver_exchange
 from obts.models import Case, Person
 from obts.services.feeds import FeedKind, feed_kind, feed_records_upsert
@@ -222,6 +223,7 @@ def _accept(payload: dict[str, Any], *, key: str, digest: str, api_client: ApiCl
     )
     if deliveries:
         transaction.on_commit(lambda: queue_delivery(exchange.pk))
+    transaction.on_commit(lambda: queue_exchange_alerts(exchange.pk))
     return Submission(exchange=exchange, answer=exchange.answer, replayed=False)
 
 

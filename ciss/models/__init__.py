@@ -1,5 +1,6 @@
 from ciss.models.exchanges import (
     AlertChannel,
+    CertificationReport,
     CourtLocation,
     Delivery,
     DeliveryStatus,
@@ -12,10 +13,20 @@ from ciss.models.exchanges import (
     RoutingRule,
     RoutingTarget,
 )
+from ciss.models.subscriptions import (
+    Cadence,
+    Subscription,
+    SubscriptionAlert,
+    SubscriptionKind,
+    SubscriptionStatus,
+    SubscriptionTransitionError,
+)
 from ciss.models.vehicles import RegistrationStatus, Vehicle
 
 __all__ = [
     "AlertChannel",
+    "Cadence",
+    "CertificationReport",
     "CourtLocation",
     "Delivery",
     "DeliveryStatus",
@@ -28,5 +39,10 @@ __all__ = [
     "RegistrationStatus",
     "RoutingRule",
     "RoutingTarget",
+    "Subscription",
+    "SubscriptionAlert",
+    "SubscriptionKind",
+    "SubscriptionStatus",
+    "SubscriptionTransitionError",
     "Vehicle",
 ]

@@ -318,3 +318,28 @@ class InboxPreference(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user}: {self.get_alert_display()}"
+
+
+class CertificationReport(models.Model):
+    """One run of the RMS conformance checks over what a vendor's client submitted in a
+    window (``ciss.exchanges.certification``): the level reached and every check with
+    what was measured."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    api_client = models.ForeignKey(
+        ApiClient, on_delete=models.CASCADE, related_name="certification_reports"
+    )
+    run_at = models.DateTimeField(default=timezone.now)
+    run_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    window_start = models.DateTimeField()
+    window_end = models.DateTimeField()
+    level = models.PositiveSmallIntegerField(help_text="0: not certified; 1 or 2: CISS level.")
+    checks = models.JSONField(default=list)
+
+    class Meta:
+        ordering = ["-run_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.api_client}: level {self.level} ({self.run_at:%Y-%m-%d})"

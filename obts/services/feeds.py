@@ -26,6 +26,9 @@ The engine, for one record or a batch of up to ``BATCH_LIMIT``, in one transacti
   the transaction, and appended to once): ``obts.record.upserted`` naming the record when
   one was applied, ``obts.records.upserted`` listing them when several were. No-ops
   (unchanged, stale) and rejected records write none: nothing changed.
+
+Once the transaction commits, the listeners of ``obts.services.changes`` hear of the
+applied records (``records_changed``).
 """
 
 from collections import Counter
@@ -40,6 +43,7 @@ from django.utils import timezone
 from rest_framework import serializers
 
 from obts.models import Person
+from obts.services.changes import records_changed
 from obts.services.directory import PersonDirectory
 from obts.services.fields import PersonRef
 from obts.services.intake import (
@@ -321,6 +325,7 @@ def _upsert_valid(
     if touched:
         persons_refresh(touched, before=kind.after_change)
     _audit(kind, ordered, submitter)
+    records_changed(kind.name, touched, [result.instance for result in ordered if result.applied])
     return ordered
 
 

@@ -24,6 +24,7 @@ to what is stored is ``unchanged`` and writes nothing (a newer ``as_of`` is reme
 Neither writes an audit row. A request that applies records writes one row, at the end of
 its transaction: ``obts.person.upserted`` naming the person when one record was applied,
 ``obts.persons.upserted`` listing them (person, source, result, match) when several were.
+Once it commits, the listeners of ``obts.services.changes`` hear of the applied records.
 """
 
 from collections import Counter
@@ -48,6 +49,7 @@ from obts.models import (
     PersonSource,
     PossibleDuplicate,
 )
+from obts.services.changes import records_changed
 from obts.services.intake import (
     Outcome,
     RecordResult,
@@ -199,6 +201,12 @@ def _upsert_valid(
     if applied:
         persons_refresh({result.instance.pk for result in applied})
     _audit(applied, submitter)
+    records_changed(
+        "persons",
+        {result.instance.pk for result in applied},
+        [result.instance for result in applied],
+        sources=[result.key for result in applied],
+    )
     return results
 
 

@@ -149,6 +149,8 @@ SAMPLE_KWARGS_BY_URL: dict[str, dict[str, Callable[[Samples], object]]] = {
     "obts:person": {"public_id": lambda samples: PersonFactory.create().public_id},
     "obts:person_views": {"public_id": lambda samples: PersonFactory.create().public_id},
     "api-person": {"public_id": lambda samples: PersonFactory.create().public_id},
+    # A court location, by its code.
+    "ciss:court_location_edit": {"code": lambda samples: "GA14"},
 }
 
 

@@ -137,7 +137,8 @@ def test_home_query_count_does_not_grow_with_activity(
     for _ in range(15):
         audit.record("password.changed", actor=detective)
     client = signed_in(detective)
-    with django_assert_max_num_queries(9):
+    # The header's unread-inbox count is one of them.
+    with django_assert_max_num_queries(10):
         _home(client)
 
 

@@ -190,6 +190,9 @@ def test_beat_schedules_the_real_periodic_tasks() -> None:
         "portal.tasks.expire_temporary_passwords",
         "obts.tasks.recompute_person_status",
         "ciss.tasks.sweep_pending_deliveries",
+        "ciss.subscription_tasks.send_daily_digests",
+        "ciss.subscription_tasks.send_renewal_reminders",
+        "ciss.subscription_tasks.end_expired_subscriptions",
     }
 
 
