@@ -6,6 +6,7 @@ test client that has passed password and MFA."""
 import os
 import time
 from collections.abc import Callable, Iterator
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 from django.conf import settings
@@ -16,6 +17,7 @@ from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from pytest_django.fixtures import Settings as SettingsWrapper
 
+from cjis.celery import app as celery_app
 from portal.middleware import mark_signed_in
 from portal.models import Agency, User
 from portal.roles import Role
@@ -23,11 +25,21 @@ from tests.factories import AgencyFactory, UserFactory, add_totp_device
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    # Parallel workers share one Redis: keep their cache keys apart.
+    # Parallel workers share one Redis. Each clears its cache around every test, and a
+    # Redis clear empties the whole database: give each worker a database of its own.
     worker = os.environ.get("PYTEST_XDIST_WORKER", "")
     if worker:
+        number = int(worker.removeprefix("gw") or 0)
         for alias in settings.CACHES.values():
             alias["KEY_PREFIX"] = f"{alias.get('KEY_PREFIX', '')}test-{worker}"
+            location = alias.get("LOCATION")
+            if isinstance(location, str) and location.startswith("redis://"):
+                url = urlsplit(location)
+                db = (int(url.path.strip("/") or 0) + 1 + number) % 16
+                alias["LOCATION"] = urlunsplit(url._replace(path=f"/{db}"))
+    # Tasks run in the test's process, as in the embedded setup: no test waits on a
+    # worker that is not there. The fault tests start real workers of their own.
+    celery_app.conf.task_always_eager = True
 
 
 @pytest.fixture(autouse=True)
