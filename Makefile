@@ -9,13 +9,14 @@ PYTEST_ARGS ?=
 AUDIT_BENCH_ARGS ?=
 FEED_BENCH_ARGS ?=
 SEARCH_EVAL_ARGS ?=
+EXCHANGES_BENCH_ARGS ?=
 
 # The machine's Python, 3.11 or newer.
 PYTHON ?= $(shell for p in python3.13 python3.12 python3.11 python3; do \
 	if command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; \
 	then command -v $$p; break; fi; done)
 
-.PHONY: run test lint typecheck unit e2e deps dev-deps frontend migrate seed up down bench bench-records bench-search-eval clean
+.PHONY: run test lint typecheck unit e2e deps dev-deps frontend migrate seed up down bench bench-records bench-search-eval bench-exchanges clean
 
 $(VENV)/.created:
 	@test -n "$(PYTHON)" || { echo "Python 3.11 or newer is required (python3.11, python3.12, python3.13 or python3)."; exit 1; }
@@ -90,6 +91,12 @@ bench-records: $(VENV)/.dev-deps
 # (its own database; the trigram baseline needs PostgreSQL).
 bench-search-eval: $(VENV)/.deps
 	$(PY) bench/search_eval.py $(SEARCH_EVAL_ARGS)
+
+# Early arrest notices through the API at a fixed rate, with gunicorn, a Celery worker
+# and beat, and a Redis of its own (PostgreSQL: DATABASE_URL names an administrative
+# database, default postgres://postgres@127.0.0.1:5432/postgres; needs redis-server).
+bench-exchanges: $(VENV)/.dev-deps
+	$(PY) bench/exchanges.py $(EXCHANGES_BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) node_modules staticfiles .mypy_cache .pytest_cache .ruff_cache
