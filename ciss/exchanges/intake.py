@@ -168,23 +168,26 @@ def _accept(payload: dict[str, Any], *, key: str, digest: str, api_client: ApiCl
         court_date=court_date or None,
         subject_name=_subject_name(subject),
     )
-    submitter = Submitter(api_client=api_client)
+    # The exchange's audit row names the person and the records it wrote.
+    submitter = Submitter(api_client=api_client, audited_by_caller=True)
     arresting_ori = sender.ori
+    written: list[dict[str, Any]] = []
     if kind == ExchangeType.COURT_SCHEDULE_NOTIFICATION:
         arresting_ori = _apply_schedule(exchange, payload)
     else:
-        person = exchange.person = _subject_person(exchange, subject, submitter)
+        person = exchange.person = _subject_person(exchange, subject, submitter, written)
         occurred = exchange.occurred_at
         if occurred is None:  # the schema requires it for every type but schedules
             raise InvalidExchange({"occurred_at": ["This field is required."]})
         if kind == ExchangeType.INFRACTION:
-            _record_infractions(
+            written += _record_infractions(
                 exchange, payload, person=person, occurred=occurred, submitter=submitter
             )
         else:
             exchange.case = _record_case(
                 exchange, payload, person=person, occurred=occurred, submitter=submitter
             )
+            written.append(_written("cases", exchange.case.public_id, "recorded"))
 
     recipients = recipients_for(exchange, arresting_ori=arresting_ori)
     deliveries = Delivery.objects.bulk_create(
@@ -218,6 +221,8 @@ def _accept(payload: dict[str, Any], *, key: str, digest: str, api_client: ApiCl
             "incident_number": exchange.incident_number,
             "docket_number": exchange.docket_number,
             "person": exchange.answer["person_id"],
+            "case": str(exchange.case.public_id) if exchange.case else None,
+            "records": written,
             "recipients": len(deliveries),
         },
     )
@@ -257,7 +262,13 @@ def _source(exchange: Exchange) -> str:
     return f"RMS {exchange.sender_agency.ori}"
 
 
-def _subject_person(exchange: Exchange, subject: dict[str, Any], submitter: Submitter) -> Person:
+def _written(kind: str, public_id: Any, result: str, **more: Any) -> dict[str, Any]:
+    return {"kind": kind, "id": str(public_id), "result": result, **more}
+
+
+def _subject_person(
+    exchange: Exchange, subject: dict[str, Any], submitter: Submitter, written: list[dict[str, Any]]
+) -> Person:
     """The subject in the master name index: the same person when an identifier or the
     matcher finds them, a new one otherwise (a weak match opens a duplicate review)."""
     record = {
@@ -285,6 +296,12 @@ def _subject_person(exchange: Exchange, subject: dict[str, Any], submitter: Subm
     [result] = persons_upsert([record], submitter=submitter)
     _raise_for("subject", result)
     person: Person = result.instance
+    match = result.details.get("match")
+    written.append(
+        _written(
+            "person", person.public_id, str(result.outcome), **({"match": match} if match else {})
+        )
+    )
     return person
 
 
@@ -344,7 +361,7 @@ def _record_infractions(
     person: Person,
     occurred: datetime,
     submitter: Submitter,
-) -> None:
+) -> list[dict[str, Any]]:
     records = [
         {
             "source_system": _source(exchange),
@@ -360,8 +377,10 @@ def _record_infractions(
         }
         for number, charge in enumerate(payload["charges"], start=1)
     ]
-    for result in feed_records_upsert(_feed("infractions"), records, submitter=submitter):
+    results = feed_records_upsert(_feed("infractions"), records, submitter=submitter)
+    for result in results:
         _raise_for(f"charges.{result.index}", result)
+    return [_written("infractions", r.public_id(), str(r.outcome)) for r in results]
 
 
 def _apply_schedule(exchange: Exchange, payload: dict[str, Any]) -> str:

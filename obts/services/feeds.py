@@ -402,7 +402,7 @@ def _audit(kind: FeedKind, results: list[RecordResult], submitter: Submitter) ->
     """One audit row per request, written last: naming the record when one was applied,
     listing them all when several were (one chained append per batch, not per record)."""
     applied = [result for result in results if result.applied]
-    if not applied:
+    if not applied or submitter.audited_by_caller:
         return
     common = {"kind": kind.name, **submitter.audit_details()}
     if len(applied) == 1:

@@ -35,6 +35,10 @@ class Submitter:
 
     api_client: "ApiClient | None" = None
     command: str = ""
+    # Set by a caller that writes one audit row covering these records itself (an
+    # exchange names the person and case it recorded): the intake then writes none, so a
+    # request appends to the audit chain once.
+    audited_by_caller: bool = False
 
     def audit_details(self) -> dict[str, str]:
         return {"command": self.command} if self.command else {}

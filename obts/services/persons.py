@@ -213,6 +213,8 @@ def _upsert_valid(
 def _audit(applied: list[RecordResult], submitter: Submitter) -> None:
     """One audit row per request, last: naming the person when one record was applied,
     listing them when several were (one chained append per batch, not per record)."""
+    if submitter.audited_by_caller:
+        return
     if len(applied) == 1:
         (result,) = applied
         audit.record(

@@ -429,3 +429,17 @@ def test_schemas_are_published_with_niem_names(client: Client, court: Court) -> 
     }
     subject = schemas["early_arrest_notice"]["properties"]["subject"]
     assert subject["properties"]["last_name"]["x-niem"] == "nc:PersonSurName"
+
+
+def test_intake_appends_one_audit_row_naming_what_it_recorded(client: Client, court: Court) -> None:
+    body = submit(client, court.key, notice()).json()
+
+    intake_rows = AuditEvent.objects.exclude(action="ciss.exchange.delivered")
+    [event] = intake_rows
+    case = Case.objects.get()
+    assert event.action == "ciss.exchange.received"
+    assert event.details["case"] == str(case.public_id)
+    assert event.details["records"] == [
+        {"kind": "person", "id": body["person_id"], "result": "created", "match": {"rule": "none"}},
+        {"kind": "cases", "id": str(case.public_id), "result": "recorded"},
+    ]
