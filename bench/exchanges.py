@@ -60,6 +60,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cjis.settings")
 
 from bench.stack import (  # noqa: E402
     MachineCpu,
+    NotReady,
     ProcessSampler,
     Redis,
     Stack,
@@ -1572,4 +1573,7 @@ def _targets(report: Report) -> list[Check]:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    try:
+        raise SystemExit(main())
+    except NotReady as error:
+        raise SystemExit(f"error: {error}") from error

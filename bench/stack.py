@@ -1,6 +1,7 @@
-"""The portal's processes, run beside a benchmark: a private redis-server, gunicorn, one
-Celery worker and beat, started as subprocesses the way ``tests/ciss/test_exchange_faults.py``
-starts them, and the CPU time each uses (read from ``/proc``, Linux only)."""
+"""The portal's processes as subprocesses: a private redis-server, gunicorn, one Celery
+worker and beat, and the CPU time each uses (read from ``/proc``, Linux only). The
+exchange benchmark runs them under load; ``tests/ciss/test_exchange_faults.py`` stops and
+kills them."""
 
 import os
 import shutil
@@ -25,13 +26,17 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+class NotReady(RuntimeError):
+    """A process did not come up (or a condition did not hold) in time."""
+
+
 def wait_for(check: Callable[[], bool], *, seconds: float, what: str) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if check():
             return
         time.sleep(0.2)
-    raise SystemExit(f"error: not within {seconds:.0f} s: {what}")
+    raise NotReady(f"not within {seconds:.0f} s: {what}")
 
 
 @dataclass
@@ -44,7 +49,7 @@ class Redis:
     def start(self) -> None:
         binary = shutil.which("redis-server")
         if binary is None:
-            raise SystemExit("error: this benchmark needs redis-server on the PATH")
+            raise NotReady("redis-server is not on the PATH")
         self.process = subprocess.Popen(  # noqa: S603  (the machine's redis-server)
             [
                 binary,
@@ -154,6 +159,12 @@ class Stack:
     def start_beat(self) -> None:
         schedule = self.workdir / "beat-schedule"
         self._spawn("beat", "celery", "-A", "cjis", "beat", "-s", str(schedule), "-l", "warning")
+
+    def kill(self, name: str) -> None:
+        """Kill a process outright (SIGKILL), as a crash would."""
+        process = self.processes.pop(name)
+        process.kill()
+        process.wait(timeout=10)
 
     def stop_all(self) -> None:
         for process in self.processes.values():

@@ -14,30 +14,24 @@ second pass does.
 import json
 import os
 import shutil
-import signal
-import socket
-import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
 import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
-from django.conf import settings
 from django.db import connection
 from django.db.models import Count
 
+from bench.stack import Redis, Stack, free_port, wait_for
 from ciss.models import Delivery, DeliveryStatus, Exchange
 from portal.models import AuditEvent
 from tests.ciss.exchange_factories import Court, court_setup, notice
 
-ROOT = Path(__file__).resolve().parents[2]
 REDIS_SERVER = shutil.which("redis-server")
 
 pytestmark = [
@@ -53,156 +47,54 @@ pytestmark = [
 ]
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+def stack_env(redis: Redis) -> dict[str, str]:
+    """The processes' environment: the test's database, the test's own Redis, a sweeper
+    that comes round every second and short retries."""
+    db = connection.settings_dict
+    host, port = db["HOST"] or "127.0.0.1", db["PORT"] or 5432
+    return {
+        **os.environ,
+        "DATABASE_URL": f"postgres://{db['USER']}@{host}:{port}/{db['NAME']}",
+        "REDIS_URL": f"redis://127.0.0.1:{redis.port}/0",
+        "CISS_SWEEP_EVERY_SECONDS": "1",
+        "CISS_SWEEP_AFTER_SECONDS": "2",
+        "CISS_DELIVERY_RETRY_BASE_SECONDS": "1",
+        "CISS_DELIVERY_RETRY_CAP_SECONDS": "2",
+        "DEBUG": "true",
+        "LOG_LEVEL": "WARNING",
+    }
 
 
-def wait_for(check: Callable[[], bool], *, seconds: float, what: str) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if check():
-            return
-        time.sleep(0.2)
-    raise AssertionError(f"not within {seconds:.0f} s: {what}")
-
-
-@dataclass
-class Redis:
-    port: int
-    process: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        assert REDIS_SERVER is not None
-        self.process = subprocess.Popen(  # noqa: S603  (the machine's redis-server)
-            [
-                REDIS_SERVER,
-                "--port",
-                str(self.port),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-            ],
-            stdout=subprocess.DEVNULL,
-        )
-        wait_for(self.answers, seconds=10, what="redis-server starts")
-
-    def answers(self) -> bool:
+def submit(
+    stack: Stack, key: str, payload: Any, idempotency_key: str
+) -> tuple[int, dict[str, Any], float]:
+    """POST an exchange to the stack's gunicorn: status, body (JSON, or the text when it
+    is not) and seconds taken."""
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{stack.web_port}/api/v1/exchanges/",
+        data=json.dumps(payload).encode(),
+        headers={
+            "Authorization": f"Bearer {key}",
+            "Idempotency-Key": idempotency_key,
+            "Content-Type": "application/json",
+        },
+        method="POST",
+    )
+    started = time.monotonic()
+    try:
+        with urllib.request.urlopen(request, timeout=30) as answer:  # noqa: S310  (http, local)
+            return answer.status, json.loads(answer.read()), time.monotonic() - started
+    except urllib.error.HTTPError as error:
+        text = error.read().decode(errors="replace")
         try:
-            with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as sock:
-                sock.sendall(b"PING\r\n")
-                return sock.recv(16).startswith(b"+PONG")
-        except OSError:
-            return False
-
-    def stop(self) -> None:
-        if self.process is not None:
-            self.process.terminate()
-            self.process.wait(timeout=10)
-            self.process = None
+            body = json.loads(text)
+        except ValueError:
+            body = {"not_json": text[:3000]}
+        return error.code, body, time.monotonic() - started
 
 
-@dataclass
-class Stack:
-    """gunicorn, a Celery worker and beat, against the test database and ``redis``."""
-
-    redis: Redis
-    workdir: Path
-    web_port: int = field(default_factory=free_port)
-    processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
-
-    def env(self) -> dict[str, str]:
-        db = connection.settings_dict
-        host, port = db["HOST"] or "127.0.0.1", db["PORT"] or 5432
-        return {
-            **os.environ,
-            "DATABASE_URL": f"postgres://{db['USER']}@{host}:{port}/{db['NAME']}",
-            "REDIS_URL": f"redis://127.0.0.1:{self.redis.port}/0",
-            "CISS_SWEEP_EVERY_SECONDS": "1",
-            "CISS_SWEEP_AFTER_SECONDS": "2",
-            "CISS_DELIVERY_RETRY_BASE_SECONDS": "1",
-            "CISS_DELIVERY_RETRY_CAP_SECONDS": "2",
-            "DEBUG": "true",
-            "LOG_LEVEL": "WARNING",
-        }
-
-    def _spawn(self, name: str, *args: str) -> None:
-        log = (self.workdir / f"{name}.log").open("ab")
-        self.processes[name] = subprocess.Popen(  # noqa: S603  (our interpreter and modules)
-            [sys.executable, "-m", *args], cwd=ROOT, env=self.env(), stdout=log, stderr=log
-        )
-
-    def start_web(self) -> None:
-        self._spawn(
-            "web",
-            "gunicorn",
-            "cjis.wsgi:application",
-            "--bind",
-            f"127.0.0.1:{self.web_port}",
-            "--workers",
-            "2",
-            "--threads",
-            "4",
-        )
-        wait_for(self.web_answers, seconds=30, what="gunicorn answers /healthz")
-
-    def web_answers(self) -> bool:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{self.web_port}/healthz", timeout=1):
-                return True
-        except (OSError, urllib.error.URLError):
-            return False
-
-    def start_worker(self) -> None:
-        self._spawn("worker", "celery", "-A", "cjis", "worker", "--pool", "solo", "-l", "warning")
-
-    def start_beat(self) -> None:
-        schedule = self.workdir / "beat-schedule"
-        self._spawn("beat", "celery", "-A", "cjis", "beat", "-s", str(schedule), "-l", "warning")
-
-    def kill(self, name: str) -> None:
-        process = self.processes.pop(name)
-        process.send_signal(signal.SIGKILL)
-        process.wait(timeout=10)
-
-    def stop_all(self) -> None:
-        for process in self.processes.values():
-            process.terminate()
-        for process in self.processes.values():
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-        self.processes.clear()
-
-    def submit(
-        self, key: str, payload: Any, idempotency_key: str
-    ) -> tuple[int, dict[str, Any], float]:
-        request = urllib.request.Request(
-            f"http://127.0.0.1:{self.web_port}/api/v1/exchanges/",
-            data=json.dumps(payload).encode(),
-            headers={
-                "Authorization": f"Bearer {key}",
-                "Idempotency-Key": idempotency_key,
-                "Content-Type": "application/json",
-            },
-            method="POST",
-        )
-        started = time.monotonic()
-        try:
-            with urllib.request.urlopen(request, timeout=30) as answer:  # noqa: S310  (http, local)
-                return answer.status, json.loads(answer.read()), time.monotonic() - started
-        except urllib.error.HTTPError as error:
-            text = error.read().decode(errors="replace")
-            try:
-                body = json.loads(text)
-            except ValueError:
-                body = {"not_json": text[:3000]}
-            return error.code, body, time.monotonic() - started
+def start_worker(stack: Stack) -> None:
+    stack.start_worker(pool="solo", concurrency=1)
 
 
 @pytest.fixture
@@ -215,18 +107,16 @@ def redis() -> Iterator[Redis]:
 
 @pytest.fixture
 def stack(redis: Redis, tmp_path: Path) -> Iterator[Stack]:
-    parts = Stack(redis=redis, workdir=tmp_path)
+    parts = Stack(env=stack_env(redis), workdir=tmp_path)
     try:
-        parts.start_web()
-        parts.start_worker()
+        parts.start_web(workers=2, threads=4, keep_alive=5, max_requests=0, access_log=False)
+        start_worker(parts)
         parts.start_beat()
         yield parts
     finally:
         parts.stop_all()
-        for log in sorted(tmp_path.glob("*.log")):
-            text = log.read_text(errors="replace")[-3000:]
-            if "Traceback" in text or "Error" in text:
-                print(f"--- {log.name} ---\n{text}")
+        for problem in parts.problems():
+            print(problem)
 
 
 @pytest.fixture
@@ -247,7 +137,7 @@ def test_notice_submitted_while_redis_is_down_is_delivered_once_it_is_back(
 ) -> None:
     redis.stop()
 
-    status, body, seconds = stack.submit(court.key, notice(), str(uuid.uuid4()))
+    status, body, seconds = submit(stack, court.key, notice(), str(uuid.uuid4()))
 
     assert status == 202, body
     assert seconds < 10
@@ -264,13 +154,13 @@ def test_worker_killed_while_delivering_still_delivers_each_notice_once(
 ) -> None:
     notices = 30
     for number in range(notices):
-        status, body, _ = stack.submit(
-            court.key, notice(incident_number=f"2026-{number:06d}"), f"burst-{number}"
+        status, body, _ = submit(
+            stack, court.key, notice(incident_number=f"2026-{number:06d}"), f"burst-{number}"
         )
         assert status == 202, body
         if number == 10:
             stack.kill("worker")
-            stack.start_worker()
+            start_worker(stack)
 
     wait_for(all_delivered(notices * 3), seconds=90, what="every notice delivered")
     assert Exchange.objects.count() == notices
@@ -284,7 +174,9 @@ def test_replay_storm_makes_one_exchange(stack: Stack, court: Court) -> None:
     payload = notice()
 
     with ThreadPoolExecutor(max_workers=8) as pool:
-        answers = list(pool.map(lambda _: stack.submit(court.key, payload, "storm-key"), range(40)))
+        answers = list(
+            pool.map(lambda _: submit(stack, court.key, payload, "storm-key"), range(40))
+        )
 
     assert {status for status, _, _ in answers} == {202}
     assert len({body["id"] for _, body, _ in answers}) == 1
@@ -299,8 +191,8 @@ def test_replays_among_new_notices_create_no_duplicates(stack: Stack, court: Cou
     with ThreadPoolExecutor(max_workers=6) as pool:
         answers = list(
             pool.map(
-                lambda item: stack.submit(
-                    court.key, notice(incident_number=f"2026-{item[1]:06d}"), item[0]
+                lambda item: submit(
+                    stack, court.key, notice(incident_number=f"2026-{item[1]:06d}"), item[0]
                 ),
                 plan,
             )
@@ -309,4 +201,3 @@ def test_replays_among_new_notices_create_no_duplicates(stack: Stack, court: Cou
     assert {status for status, _, _ in answers} == {202}
     assert Exchange.objects.count() == 30
     wait_for(all_delivered(90), seconds=60, what="every notice delivered")
-    assert settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
