@@ -173,20 +173,20 @@ class ExchangeSubmitView(APIView):
 def delivery_states(exchange: Exchange) -> list[dict[str, Any]]:
     deliveries = (
         Delivery.objects.filter(exchange=exchange)
-        .select_related("agency")
+        .select_related("agency", "rule")
         .order_by("agency__ori", "pk")
     )
     return [
         {
             "recipient_agency": delivery.agency.ori,
             "recipient_agency_name": delivery.agency.name,
-            "role": delivery.rule.role if delivery.rule_id and delivery.rule else "",
+            "role": delivery.rule.role if delivery.rule else "",
             "status": delivery.status,
             "delivered_at": _iso(delivery.delivered_at),
             "read_at": _iso(delivery.read_at),
             "acknowledged_at": _iso(delivery.acknowledged_at),
         }
-        for delivery in deliveries.select_related("rule")
+        for delivery in deliveries
     ]
 
 

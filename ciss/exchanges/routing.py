@@ -40,14 +40,20 @@ def applicable_rules(exchange: Exchange) -> list[RoutingRule]:
     )
 
 
-def target_agencies(rule: RoutingRule, exchange: Exchange, *, arresting_ori: str) -> list[Agency]:
+def target_agencies(
+    rule: RoutingRule,
+    exchange: Exchange,
+    *,
+    arresting_ori: str,
+    location: CourtLocation | None,
+) -> list[Agency]:
     """The agencies a rule sends the exchange to; none when the exchange does not name what
-    the target needs (an unknown court location, a person not in custody...)."""
+    the target needs (an unknown court location, a person not in custody...).
+    ``location`` is the exchange's court location (``court_location``)."""
     match rule.target:
         case RoutingTarget.AGENCY:
             return [rule.agency] if rule.agency is not None and rule.agency.is_active else []
         case RoutingTarget.COURT | RoutingTarget.PROSECUTOR:
-            location = _court_location(exchange.court_code)
             if location is None:
                 return []
             agency = (
@@ -71,7 +77,7 @@ def target_agencies(rule: RoutingRule, exchange: Exchange, *, arresting_ori: str
     return []
 
 
-def _court_location(code: str) -> CourtLocation | None:
+def court_location(code: str) -> CourtLocation | None:
     if not code:
         return None
     return (
@@ -84,11 +90,10 @@ def _court_location(code: str) -> CourtLocation | None:
 def recipients_for(exchange: Exchange, *, arresting_ori: str) -> list[Recipient]:
     """Every person who receives ``exchange``, once each."""
     chosen: dict[int, Recipient] = {}
+    location = court_location(exchange.court_code)
     for rule in applicable_rules(exchange):
-        agencies = {
-            agency.pk: agency
-            for agency in target_agencies(rule, exchange, arresting_ori=arresting_ori)
-        }
+        targets = target_agencies(rule, exchange, arresting_ori=arresting_ori, location=location)
+        agencies = {agency.pk: agency for agency in targets}
         if not agencies:
             continue
         for user in _holders(rule, agencies):
