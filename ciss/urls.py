@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from ciss import certification_views, inbox_views, routing_views, subscription_views, views
 
@@ -8,6 +8,8 @@ urlpatterns = [
     path("search/", views.search_view, name="search"),
     path("search/results/", views.search_results_view, name="search_results"),
     path("misuse/", views.misuse_view, name="misuse"),
+    path("associations/", include("ciss.association_urls")),
+    path("batch/", include("ciss.batch_urls")),
     path("certification/", certification_views.certification_list_view, name="certification"),
     path(
         "certification/<uuid:public_id>/",

@@ -175,7 +175,9 @@ def _prepare(batch: list[SynthPerson], today: Any) -> Prepared:
                         person=person, source=source, kind=kind, value=value, state=state
                     )
                 )
-        prepared.addresses.append(Address(person=person, source=source, **synth.address))
+        prepared.addresses.append(
+            Address(person=person, source=source, **synth.address).fill_location_key()
+        )
         for rows in records.values():
             for row in rows:
                 row.person = person

@@ -1,8 +1,9 @@
-from django.urls import path
+from django.urls import include, path
 
 from ciss.api import exchanges, views
 
 urlpatterns = [
+    path("associations/", include("ciss.api.association_urls")),
     path("search/persons", views.PersonSearchView.as_view(), name="api-search-persons"),
     path("search/vehicles", views.VehicleSearchView.as_view(), name="api-search-vehicles"),
     path("exchanges/", exchanges.ExchangeSubmitView.as_view(), name="api-exchanges"),

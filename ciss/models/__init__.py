@@ -13,6 +13,17 @@ from ciss.models.exchanges import (
     RoutingRule,
     RoutingTarget,
 )
+from ciss.models.incidents import (
+    Incident,
+    IncidentPerson,
+    IncidentRole,
+    IncidentVehicle,
+    Location,
+    PropertyCategory,
+    PropertyItem,
+    PropertyStatus,
+    VehicleRole,
+)
 from ciss.models.subscriptions import (
     Cadence,
     Subscription,
@@ -36,6 +47,14 @@ __all__ = [
     "ExchangeStatus",
     "ExchangeType",
     "InboxPreference",
+    "Incident",
+    "IncidentPerson",
+    "IncidentRole",
+    "IncidentVehicle",
+    "Location",
+    "PropertyCategory",
+    "PropertyItem",
+    "PropertyStatus",
     "RegistrationStatus",
     "RoutingRule",
     "RoutingTarget",
@@ -45,4 +64,5 @@ __all__ = [
     "SubscriptionStatus",
     "SubscriptionTransitionError",
     "Vehicle",
+    "VehicleRole",
 ]

@@ -1,9 +1,12 @@
 import uuid
+from typing import Any
 
 from django.db import models
 from django.db.models.functions import Concat, Upper
 from django.urls import reverse
 from django.utils import timezone
+
+from obts.addresses import location_key
 
 
 class Sex(models.TextChoices):
@@ -175,9 +178,28 @@ class Address(models.Model):
     postal_code = models.CharField(max_length=10, blank=True)
     from_date = models.DateField(null=True, blank=True)
     to_date = models.DateField(null=True, blank=True)
+    location_key = models.CharField(
+        max_length=255,
+        blank=True,
+        editable=False,
+        help_text="The normalised street, city and state (obts.addresses) that places with "
+        "the same address share.",
+    )
 
     class Meta:
         ordering = ["-from_date"]
+        indexes = [models.Index(fields=["location_key"], name="address_location")]
 
     def __str__(self) -> str:
         return ", ".join(part for part in [self.line1, self.line2, self.city, self.state] if part)
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.fill_location_key()
+        super().save(*args, **kwargs)
+
+    def fill_location_key(self) -> "Address":
+        """Set ``location_key`` from the address lines (bulk writes do not call save)."""
+        self.location_key = location_key(
+            self.line1, self.line2, self.city, self.state, self.postal_code
+        )
+        return self

@@ -435,7 +435,9 @@ def _add_identifiers(person: Person, source: PersonSource, identifiers: set[Iden
 def _add_addresses(person: Person, source: PersonSource, addresses: list[AddressRow]) -> None:
     Address.objects.bulk_create(
         [
-            Address(person=person, source=source, **dict(zip(ADDRESS_FIELDS, row, strict=True)))
+            Address(
+                person=person, source=source, **dict(zip(ADDRESS_FIELDS, row, strict=True))
+            ).fill_location_key()
             for row in addresses
         ]
     )
