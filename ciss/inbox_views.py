@@ -13,7 +13,15 @@ from typing import Any, cast
 from django import forms
 from django.contrib import messages
 from django.core.paginator import Page, Paginator
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, QueryDict
+from django.http import (
+    FileResponse,
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    QueryDict,
+    StreamingHttpResponse,
+)
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import dateformat, timezone
@@ -31,6 +39,7 @@ from ciss.models import (
     ExchangeAttachment,
     ExchangeType,
 )
+from ciss.ranges import RangeNotSatisfiable, parse_range, read_range
 from obts.access import RECORD_ROLES
 from portal.access import acting_user, require_roles
 from portal.forms import PortalForm
@@ -358,17 +367,36 @@ def sent_detail_view(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse
 # Attachment files
 
 
-def _attachment_response(attachment: ExchangeAttachment) -> FileResponse:
+def _attachment_response(request: HttpRequest, attachment: ExchangeAttachment) -> HttpResponseBase:
+    """The whole file, or the byte range the browser asked for (a video player seeking)."""
     try:
         handle = attachment.file.open("rb")
+        size = attachment.file.size
     except FileNotFoundError as missing:
         raise Http404("The file of this attachment is missing; tell the help desk.") from missing
-    response = FileResponse(
-        handle,
-        content_type=attachment.content_type,
-        as_attachment=False,
-        filename=attachment.original_name,
-    )
+    try:
+        byte_range = parse_range(request.headers.get("Range", ""), size)
+    except RangeNotSatisfiable:
+        handle.close()
+        response: HttpResponseBase = HttpResponse(
+            status=416, content_type="text/plain; charset=utf-8"
+        )
+        response["Content-Range"] = f"bytes */{size}"
+    else:
+        if byte_range is None:
+            response = FileResponse(
+                handle,
+                content_type=attachment.content_type,
+                as_attachment=False,
+                filename=attachment.original_name,
+            )
+        else:
+            response = StreamingHttpResponse(
+                read_range(handle, byte_range), status=206, content_type=attachment.content_type
+            )
+            response["Content-Length"] = str(byte_range.length)
+            response["Content-Range"] = byte_range.content_range(size)
+    response["Accept-Ranges"] = "bytes"
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = ATTACHMENT_CSP
     return response
@@ -378,11 +406,14 @@ def _attachment_response(attachment: ExchangeAttachment) -> FileResponse:
 @require_GET
 @never_cache
 @xframe_options_sameorigin
-def attachment_file_view(request: HttpRequest, public_id: uuid.UUID) -> FileResponse:
+def attachment_file_view(request: HttpRequest, public_id: uuid.UUID) -> HttpResponseBase:
     """The attachment's bytes, shown inline by the browser, for its recipients and the
-    sending agency; every time it is served is audited."""
+    sending agency. Each time it is opened is audited; the further pieces a video player
+    asks for while it plays (ranges not starting at the first byte) are not audited
+    again, so one viewing is one audit row rather than dozens."""
     user = acting_user(request)
     attachment = inbox.access_attachment(user, public_id)
-    response = _attachment_response(attachment)
-    inbox.attachment_viewed(attachment=attachment, actor=user, request=request)
+    response = _attachment_response(request, attachment)
+    if response.status_code == 200 or response.get("Content-Range", "").startswith("bytes 0-"):
+        inbox.attachment_viewed(attachment=attachment, actor=user, request=request)
     return response

@@ -205,6 +205,89 @@ def test_every_viewing_is_audited(
 
 
 # ---------------------------------------------------------------------------------------
+# Byte ranges: a video player seeks without downloading the whole recording
+
+
+@pytest.fixture
+def video(exchange: Exchange) -> ExchangeAttachment:
+    return add(exchange, "bodycam.mp4", MP4, description="Body camera")
+
+
+def test_a_range_request_gets_that_part_of_the_file(
+    signed_in: Callable[[User], Client], court: Court, video: ExchangeAttachment
+) -> None:
+    response = signed_in(court.clerk).get(file_url(video), HTTP_RANGE="bytes=8-15")
+
+    assert response.status_code == 206
+    assert response.getvalue() == MP4[8:16]
+    assert response["Content-Range"] == f"bytes 8-15/{len(MP4)}"
+    assert response["Content-Length"] == "8"
+    assert response["Content-Type"] == "video/mp4"
+    assert response["X-Content-Type-Options"] == "nosniff"
+
+
+def test_an_open_ended_range_runs_to_the_end_and_a_suffix_range_takes_the_last_bytes(
+    signed_in: Callable[[User], Client], court: Court, video: ExchangeAttachment
+) -> None:
+    client = signed_in(court.clerk)
+
+    rest = client.get(file_url(video), HTTP_RANGE="bytes=40-")
+    tail = client.get(file_url(video), HTTP_RANGE="bytes=-5")
+
+    assert rest.getvalue() == MP4[40:]
+    assert rest["Content-Range"] == f"bytes 40-{len(MP4) - 1}/{len(MP4)}"
+    assert tail.getvalue() == MP4[-5:]
+
+
+def test_the_whole_file_says_ranges_are_accepted(
+    signed_in: Callable[[User], Client], court: Court, video: ExchangeAttachment
+) -> None:
+    response = signed_in(court.clerk).get(file_url(video))
+
+    assert served(response) == MP4
+    assert response["Accept-Ranges"] == "bytes"
+
+
+def test_a_range_past_the_end_is_416_with_the_size(
+    signed_in: Callable[[User], Client], court: Court, video: ExchangeAttachment
+) -> None:
+    response = signed_in(court.clerk).get(file_url(video), HTTP_RANGE=f"bytes={len(MP4)}-")
+
+    assert response.status_code == 416
+    assert response["Content-Range"] == f"bytes */{len(MP4)}"
+
+
+def test_a_range_header_this_server_does_not_read_gets_the_whole_file(
+    signed_in: Callable[[User], Client], court: Court, video: ExchangeAttachment
+) -> None:
+    client = signed_in(court.clerk)
+
+    for header in ("bytes=0-3,10-12", "items=0-3", "bytes=9-2"):
+        assert served(client.get(file_url(video), HTTP_RANGE=header)) == MP4
+
+
+def test_one_viewing_is_one_audit_row_however_many_pieces_the_player_asks_for(
+    signed_in: Callable[[User], Client], court: Court, video: ExchangeAttachment
+) -> None:
+    client = signed_in(court.clerk)
+    client.get(file_url(video), HTTP_RANGE="bytes=0-")
+    client.get(file_url(video), HTTP_RANGE="bytes=20-29")
+    client.get(file_url(video), HTTP_RANGE="bytes=30-")
+
+    assert AuditEvent.objects.filter(action="ciss.exchange.attachment_viewed").count() == 1
+
+
+def test_a_range_of_someone_elses_attachment_is_still_404(
+    signed_in: Callable[[User], Client], court: Court, video: ExchangeAttachment
+) -> None:
+    stranger = user_of(court.clerk.agency, "other-clerk", Role.COURT_CLERK)
+
+    response = signed_in(stranger).get(file_url(video), HTTP_RANGE="bytes=0-3")
+
+    assert response.status_code == 404
+
+
+# ---------------------------------------------------------------------------------------
 # On the exchange's page
 
 
