@@ -20,8 +20,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from ciss.exchanges import rules
-from ciss.exchanges.delivery import delivery_retry
-from ciss.exchanges.intake import queue_delivery
+from ciss.exchanges.delivery import alert_resend, delivery_retry, exchange_reroute
+from ciss.exchanges.intake import queue_alert, queue_delivery
 from ciss.forms import CourtLocationForm, RoutingPreviewForm, RoutingRuleFilterForm, RoutingRuleForm
 from ciss.models import (
     CourtLocation,
@@ -352,4 +352,60 @@ def delivery_retry_view(request: HttpRequest, public_id: uuid.UUID) -> HttpRespo
         messages.success(request, f"Sent again to {who}: it is queued for delivery.")
     else:
         messages.success(request, f"Sent again to {who}: it is in their inbox now.")
+    return redirect(back)
+
+
+@require_roles(*DELIVERY_WATCHERS)
+@require_POST
+def exchange_reroute_view(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
+    """Route an exchange nobody received again, once a court location or rule is fixed."""
+    exchange = get_object_or_404(
+        Exchange.objects.select_related("sender_agency"), public_id=public_id
+    )
+    back = f"{reverse('ciss:delivery_problems')}?show={UNROUTED}"
+    what = f"{exchange.get_type_display()} {exchange.reference}".strip()
+    try:
+        with transaction.atomic():
+            routed = exchange_reroute(
+                exchange=exchange, actor=acting_user(request), request=request
+            )
+            if routed:
+                transaction.on_commit(lambda: queue_delivery(exchange.pk))
+    except ValueError as error:
+        messages.error(request, f"{what} was not routed again: {error}")
+        return redirect(back)
+    if routed:
+        plural = "recipient" if routed == 1 else "recipients"
+        messages.success(request, f"{what} routed again: {routed} {plural}, queued for delivery.")
+    else:
+        messages.warning(
+            request,
+            f"{what} still finds nobody: fix the court location or the routing rule first "
+            "(Who would receive? shows what a rule does).",
+        )
+    return redirect(back)
+
+
+@require_roles(*DELIVERY_WATCHERS)
+@require_POST
+def alert_resend_view(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
+    """Try a failed e-mail alert again, once the address or the mail server is fixed."""
+    delivery = get_object_or_404(
+        Delivery.objects.select_related("recipient", "exchange"), public_id=public_id
+    )
+    back = f"{reverse('ciss:delivery_problems')}?show={ALERTS}"
+    who = delivery.recipient.get_full_name() or delivery.recipient.username
+    try:
+        delivery = alert_resend(delivery=delivery, actor=acting_user(request), request=request)
+    except ValueError as error:
+        messages.error(request, f"The alert to {who} was not sent again: {error}")
+        return redirect(back)
+    if queue_alert(delivery.pk):
+        messages.success(request, f"The alert to {who} is queued to be sent again.")
+    else:
+        messages.error(
+            request,
+            f"The alert to {who} could not be queued: the task queue does not answer. "
+            "Try again in a few minutes.",
+        )
     return redirect(back)

@@ -76,6 +76,16 @@ urlpatterns = [
         routing_views.delivery_retry_view,
         name="delivery_retry",
     ),
+    path(
+        "deliveries/<uuid:public_id>/alert-again/",
+        routing_views.alert_resend_view,
+        name="alert_resend",
+    ),
+    path(
+        "deliveries/exchanges/<uuid:public_id>/route-again/",
+        routing_views.exchange_reroute_view,
+        name="exchange_reroute",
+    ),
     path("following/", subscription_views.following_view, name="following"),
     path("following/plate/", subscription_views.follow_plate_view, name="follow_plate"),
     path("following/case/", subscription_views.follow_case_view, name="follow_case"),

@@ -15,6 +15,8 @@ audit.register_actions(
         "ciss.inbox.preference_saved": "CISS: inbox alert preference saved",
         "ciss.delivery.acknowledged": "CISS: exchange acknowledged by its recipient",
         "ciss.delivery.retried": "CISS: failed delivery sent again by the help desk",
+        "ciss.delivery.alert_resent": "CISS: e-mail alert that failed sent again",
+        "ciss.exchange.rerouted": "CISS: exchange nobody received routed again",
         "ciss.routing_rule.saved": "CISS: routing rule saved",
         "ciss.certification.run": "CISS: records system certification checks run",
         "ciss.routing_rule.deactivated": "CISS: routing rule deactivated",

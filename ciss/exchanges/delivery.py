@@ -22,12 +22,14 @@ from django.db.models import Count, F, Max, Q
 from django.urls import reverse
 from django.utils import timezone
 
+from ciss.exchanges.routing import recipients_for
 from ciss.models import (
     AlertChannel,
     Delivery,
     DeliveryStatus,
     Exchange,
     ExchangeStatus,
+    ExchangeType,
 )
 from portal import audit
 from portal.models import User
@@ -258,6 +260,75 @@ def delivery_retry(*, delivery: Delivery, actor: User, request: Any = None) -> D
         exchange_status_refresh(delivery.exchange_id)
         audit.record(
             "ciss.delivery.retried",
+            actor=actor,
+            request=request,
+            target=delivery,
+            details={"exchange": str(delivery.exchange.public_id), "reason": reason},
+        )
+    return delivery
+
+
+# What the help desk and CJIS security do after fixing a cause ----------------------------
+
+
+def _arresting_ori(exchange: Exchange) -> str:
+    """The arresting agency routing rules name, as intake worked it out: the sender for
+    notices from police; for a court's schedule, the case's arresting agency."""
+    if exchange.type == ExchangeType.COURT_SCHEDULE_NOTIFICATION:
+        if exchange.case is not None and exchange.case.arresting_agency_ori:
+            return exchange.case.arresting_agency_ori
+        return str(exchange.payload.get("arresting_agency_ori", "")) or exchange.sender_agency.ori
+    return exchange.sender_agency.ori
+
+
+def exchange_reroute(*, exchange: Exchange, actor: User, request: Any = None) -> int:
+    """Route an exchange that found nobody again, with the rules and court locations as
+    they are now (after someone fixed them). Returns the number of deliveries made; the
+    caller queues delivery. An exchange that has recipients already is left alone
+    (``ValueError``): routing it again would deliver it twice."""
+    with transaction.atomic():
+        exchange = (
+            Exchange.objects.select_for_update(of=("self",))
+            .select_related("sender_agency", "case")
+            .get(pk=exchange.pk)
+        )
+        if exchange.status != ExchangeStatus.NO_RECIPIENTS or exchange.deliveries.exists():
+            raise ValueError("it already has recipients.")
+        recipients = recipients_for(exchange, arresting_ori=_arresting_ori(exchange))
+        Delivery.objects.bulk_create(
+            Delivery(
+                exchange=exchange,
+                recipient=recipient.user,
+                agency=recipient.agency,
+                rule=recipient.rule,
+            )
+            for recipient in recipients
+        )
+        exchange_status_refresh(exchange.pk)
+        audit.record(
+            "ciss.exchange.rerouted",
+            actor=actor,
+            request=request,
+            target=exchange,
+            outcome=Outcome.SUCCESS if recipients else Outcome.FAILURE,
+            details={"recipients": sorted({r.user.username for r in recipients})},
+        )
+    return len(recipients)
+
+
+def alert_resend(*, delivery: Delivery, actor: User, request: Any = None) -> Delivery:
+    """Clear the reason an e-mail alert was not sent so that it is tried again (after the
+    recipient's address or the mail server was fixed). Refuses (``ValueError``) an alert
+    that was sent or never failed. The caller queues the alert."""
+    with transaction.atomic():
+        delivery = Delivery.objects.select_for_update().get(pk=delivery.pk)
+        if delivery.alerted_at is not None or not delivery.alert_error:
+            raise ValueError("its alert has not failed.")
+        reason = delivery.alert_error
+        delivery.alert_error = ""
+        delivery.save(update_fields=["alert_error"])
+        audit.record(
+            "ciss.delivery.alert_resent",
             actor=actor,
             request=request,
             target=delivery,

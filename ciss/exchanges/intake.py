@@ -29,7 +29,7 @@ from ciss.exchanges.routing import recipients_for
 from ciss.exchanges.schemas import validate_exchange
 from ciss.models import Delivery, Exchange, ExchangeStatus, ExchangeType
 from ciss.subscriptions import queue_exchange_alerts
-from ciss.tasks import deliver_exchange
+from ciss.tasks import deliver_exchange, send_alerts
 from obts.models import Case, Person
 from obts.services.feeds import FeedKind, feed_kind, feed_records_upsert
 from obts.services.intake import Outcome, RecordResult, Submitter
@@ -240,6 +240,20 @@ def queue_delivery(exchange_id: int) -> bool:
     except Exception:  # the broker's errors vary by transport; none may fail the request
         logger.warning(
             "exchange %s: delivery not queued, left to the sweeper", exchange_id, exc_info=True
+        )
+        return False
+    return True
+
+
+def queue_alert(delivery_id: int) -> bool:
+    """Queue the e-mail alert of one delivery; False (with the reason kept on the delivery
+    so it is listed again) when the broker cannot take it."""
+    try:
+        send_alerts.delay([delivery_id])
+    except Exception:  # the broker's errors vary by transport; none may fail the request
+        logger.warning("delivery %s: alert not queued", delivery_id, exc_info=True)
+        Delivery.objects.filter(pk=delivery_id, alerted_at__isnull=True).update(
+            alert_error="The alert could not be queued: the task queue did not answer."
         )
         return False
     return True

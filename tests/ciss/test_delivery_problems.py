@@ -13,7 +13,7 @@ from django.urls import reverse
 
 from ciss import routing_views
 from ciss.exchanges.delivery import exchange_deliver
-from ciss.models import Delivery, DeliveryStatus, Exchange, ExchangeStatus
+from ciss.models import CourtLocation, Delivery, DeliveryStatus, Exchange, ExchangeStatus
 from portal.models import AgencyKind, AuditEvent, User
 from portal.roles import Role
 from tests.ciss.exchange_factories import Court, court_setup, notice, submit
@@ -329,3 +329,136 @@ def test_an_unknown_tab_shows_failed_deliveries(signed_in: SignIn, helpdesk: Use
     response = signed_in(helpdesk).get(PROBLEMS, {"show": "everything", "page": "x"})
     assert response.status_code == 200
     assert response.context["show"] == "failed"
+
+
+# ---------------------------------------------------------------------------------------
+# Route again, once routing is fixed
+
+
+def reroute_url(exchange: Exchange) -> str:
+    return reverse("ciss:exchange_reroute", args=[exchange.public_id])
+
+
+def test_route_again_after_the_court_location_is_added_reaches_its_clerks(
+    signed_in: SignIn,
+    helpdesk: User,
+    court: Court,
+    client: Client,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    exchange = received(court, client, court={"code": "GA99"})
+    CourtLocation.objects.create(
+        code="GA99",
+        name="Geographical Area 99",
+        town="Hartford",
+        court_agency=court.location.court_agency,
+        prosecutor_agency=court.location.prosecutor_agency,
+    )
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = signed_in(helpdesk).post(reroute_url(exchange), follow=True)
+
+    page = response.content.decode()
+    assert "routed again" in page
+    exchange.refresh_from_db()
+    assert exchange.status == ExchangeStatus.DELIVERED  # Celery runs eagerly in tests
+    recipients = set(Delivery.objects.filter(exchange=exchange).values_list("recipient", flat=True))
+    assert court.clerk.pk in recipients
+    assert court.clerk_without_claim.pk not in recipients
+    event = AuditEvent.objects.get(action="ciss.exchange.rerouted")
+    assert event.actor == helpdesk
+    assert court.clerk.username in event.details["recipients"]
+
+
+def test_route_again_while_routing_is_still_broken_says_so_and_changes_nothing(
+    signed_in: SignIn, helpdesk: User, court: Court, client: Client
+) -> None:
+    exchange = received(court, client, court={"code": "GA99"})
+
+    page = signed_in(helpdesk).post(reroute_url(exchange), follow=True).content.decode()
+
+    assert "still finds nobody" in page
+    exchange.refresh_from_db()
+    assert exchange.status == ExchangeStatus.NO_RECIPIENTS
+    assert not Delivery.objects.filter(exchange=exchange).exists()
+
+
+def test_route_again_of_an_exchange_that_has_recipients_is_refused(
+    signed_in: SignIn, helpdesk: User, court: Court, client: Client
+) -> None:
+    exchange = received(court, client)
+    before = Delivery.objects.filter(exchange=exchange).count()
+
+    page = signed_in(helpdesk).post(reroute_url(exchange), follow=True).content.decode()
+
+    assert "was not routed again: it already has recipients." in page
+    assert Delivery.objects.filter(exchange=exchange).count() == before
+
+
+def test_route_again_is_for_the_help_desk_and_refuses_get(
+    signed_in: SignIn, court: Court, client: Client, helpdesk: User
+) -> None:
+    exchange = received(court, client, court={"code": "GA99"})
+
+    assert signed_in(court.clerk).post(reroute_url(exchange)).status_code == 403
+    assert signed_in(helpdesk).get(reroute_url(exchange)).status_code == 405
+
+
+# ---------------------------------------------------------------------------------------
+# Send an e-mail alert again
+
+
+def alert_again_url(delivery: Delivery) -> str:
+    return reverse("ciss:alert_resend", args=[delivery.public_id])
+
+
+def test_send_alert_again_mails_the_recipient_and_clears_the_problem(
+    signed_in: SignIn,
+    helpdesk: User,
+    court: Court,
+    client: Client,
+    mailoutbox: list[Any],
+) -> None:
+    exchange = received(court, client)
+    exchange_deliver(exchange_id=exchange.pk)
+    delivery = Delivery.objects.get(exchange=exchange, recipient=court.clerk)
+    User.objects.filter(pk=court.clerk.pk).update(email="clerk@example.test")
+    Delivery.objects.filter(pk=delivery.pk).update(alert_error="SMTPRecipientsRefused")
+
+    page = signed_in(helpdesk).post(alert_again_url(delivery), follow=True).content.decode()
+
+    assert "queued to be sent again" in page
+    assert [message.to for message in mailoutbox] == [["clerk@example.test"]]
+    delivery.refresh_from_db()
+    assert delivery.alerted_at is not None
+    assert delivery.alert_error == ""
+    event = AuditEvent.objects.get(action="ciss.delivery.alert_resent")
+    assert event.details["reason"] == "SMTPRecipientsRefused"
+
+
+def test_send_alert_again_of_an_alert_that_did_not_fail_is_refused(
+    signed_in: SignIn, helpdesk: User, court: Court, client: Client, mailoutbox: list[Any]
+) -> None:
+    exchange = received(court, client)
+    delivery = Delivery.objects.get(exchange=exchange, recipient=court.clerk)
+
+    page = signed_in(helpdesk).post(alert_again_url(delivery), follow=True).content.decode()
+
+    assert "was not sent again: its alert has not failed." in page
+    assert mailoutbox == []
+
+
+def test_alert_that_cannot_be_queued_stays_listed_with_the_reason(
+    signed_in: SignIn, helpdesk: User, court: Court, client: Client
+) -> None:
+    exchange = received(court, client)
+    exchange_deliver(exchange_id=exchange.pk)
+    delivery = Delivery.objects.get(exchange=exchange, recipient=court.clerk)
+    Delivery.objects.filter(pk=delivery.pk).update(alert_error="timed out")
+
+    with mock.patch("ciss.tasks.send_alerts.delay", side_effect=ConnectionError("down")):
+        page = signed_in(helpdesk).post(alert_again_url(delivery), follow=True).content.decode()
+
+    assert "could not be queued" in page
+    delivery.refresh_from_db()
+    assert "could not be queued" in delivery.alert_error
