@@ -7,6 +7,7 @@ their own subscriptions (``access_subscription``: 404 for anyone else's). The wr
 their audit rows are ``ciss.subscriptions``'s.
 """
 
+import logging
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -15,6 +16,7 @@ from urllib.parse import urlencode
 from django import forms
 from django.conf import settings
 from django.contrib import messages
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -25,11 +27,13 @@ from django.views.decorators.http import require_GET, require_POST
 from ciss import subscriptions
 from ciss.models import Cadence, Subscription, SubscriptionKind, SubscriptionTransitionError
 from ciss.subscription_alerts import case_visible
+from ciss.subscription_tasks import email_alerts
 from obts.access import RECORD_ROLES, visibility_for
 from obts.selectors import Visibility, survivor_of
 from portal.access import acting_user, require_roles
 from portal.forms import PortalForm
 
+logger = logging.getLogger(__name__)
 FOLLOWED_PARTIAL = "ciss/subscriptions/partials/followed.html"
 CADENCE_HELP = (
     "Alerts always appear on this page. The e-mail never says what changed, only that "
@@ -149,6 +153,7 @@ def _page(
         "case_form": case_form or CaseFollowForm(),
         "reminder_days": settings.CISS_SUBSCRIPTION_REMINDER_DAYS,
         "subscription_days": settings.CISS_SUBSCRIPTION_DAYS,
+        "cadence_choices": Cadence.choices,
     }
     return render(request, "ciss/subscriptions/following.html", context, status=status)
 
@@ -264,6 +269,50 @@ def subscription_renew_view(request: HttpRequest, public_id: uuid.UUID) -> HttpR
     else:
         until = timezone.localtime(renewed.expires_at).date().isoformat()
         messages.success(request, f"Renewed: you follow {renewed.target_label} until {until}.")
+    return redirect("ciss:following")
+
+
+def queue_follower_emails(alert_ids: list[int]) -> None:
+    """E-mail alerts now; when the task queue does not answer, they stay on the Following
+    page (every alert is shown there whether or not its e-mail went)."""
+    try:
+        email_alerts.delay(alert_ids)
+    except Exception:  # the broker's errors vary by transport; none may fail the request
+        logger.warning("follower alerts %s: e-mail not queued", alert_ids, exc_info=True)
+
+
+class CadenceForm(forms.Form):
+    cadence = forms.ChoiceField(choices=Cadence.choices)
+
+
+@require_roles(*RECORD_ROLES)
+@require_POST
+def subscription_cadence_view(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
+    """Switch between an e-mail per change and one daily digest; alerts waiting for the
+    digest go out at once when the follower switches to right away."""
+    user = acting_user(request)
+    subscription = subscriptions.access_subscription(user, public_id)
+    form = CadenceForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose how you want to be e-mailed: right away or once a day.")
+        return redirect("ciss:following")
+    try:
+        with transaction.atomic():
+            changed, waiting = subscriptions.cadence_change(
+                subscription=subscription,
+                cadence=form.cleaned_data["cadence"],
+                actor=user,
+                request=request,
+            )
+            if waiting:
+                transaction.on_commit(lambda: queue_follower_emails(waiting))
+    except SubscriptionTransitionError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(
+            request,
+            f"E-mail for {changed.target_label}: {changed.get_cadence_display().lower()}.",
+        )
     return redirect("ciss:following")
 
 

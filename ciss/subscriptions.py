@@ -38,6 +38,7 @@ from ciss.models import (
     SubscriptionAlert,
     SubscriptionKind,
     SubscriptionStatus,
+    SubscriptionTransitionError,
     Vehicle,
 )
 from ciss.plates import normalize_plate, plate_key
@@ -54,6 +55,7 @@ logger = logging.getLogger(__name__)
 FOLLOWED = "ciss.subscription.followed"
 STOPPED = "ciss.subscription.stopped"
 RENEWED = "ciss.subscription.renewed"
+CADENCE_CHANGED = "ciss.subscription.cadence_changed"
 ALERTS_VIEWED = "ciss.subscription.alerts_viewed"
 RECENT_ALERTS = 50
 # Exchange intake names the records it writes "RMS <sender ORI>", by incident number
@@ -262,6 +264,44 @@ def renew(*, subscription: Subscription, actor: User, request: Any = None) -> Su
     (``SubscriptionTransitionError``) one already stopped or expired, and (Http404)
     someone else's."""
     return _change("renew", RENEWED, subscription=subscription, actor=actor, request=request)
+
+
+def cadence_change(
+    *, subscription: Subscription, cadence: str, actor: User, request: Any = None
+) -> tuple[Subscription, list[int]]:
+    """Change how the follower hears of changes. Returns the subscription and the alerts
+    that were waiting for tomorrow's digest when the follower switched to right away:
+    the caller e-mails them now (they would otherwise wait for a digest that no longer
+    comes). Refuses (``SubscriptionTransitionError``) a subscription that has ended, and
+    (Http404) someone else's; a wrong cadence is a programming error (``ValueError``)."""
+    Cadence(cadence)
+    with transaction.atomic():
+        locked = access_subscription(actor, subscription.public_id, for_update=True)
+        if locked.status != SubscriptionStatus.ACTIVE:
+            raise SubscriptionTransitionError(
+                f"This subscription is {locked.get_status_display().lower()}, so its e-mail "
+                "cannot be changed. Follow it again to be alerted again."
+            )
+        before = locked.cadence
+        if before == cadence:
+            return locked, []
+        locked.cadence = cadence
+        locked.save(update_fields=["cadence"])
+        waiting: list[int] = []
+        if cadence == Cadence.REALTIME:
+            waiting = list(
+                locked.alerts.filter(emailed_at__isnull=True, email_error="")
+                .order_by("pk")
+                .values_list("pk", flat=True)
+            )
+        audit.record(
+            CADENCE_CHANGED,
+            actor=actor,
+            request=request,
+            target=locked,
+            details={"kind": locked.kind, "from": before, "to": cadence},
+        )
+    return locked, waiting
 
 
 # ---------------------------------------------------------------------------------------

@@ -96,6 +96,11 @@ urlpatterns = [
         name="subscription_renew",
     ),
     path(
+        "following/<uuid:public_id>/email/",
+        subscription_views.subscription_cadence_view,
+        name="subscription_cadence",
+    ),
+    path(
         "following/<uuid:public_id>/stop/",
         subscription_views.subscription_stop_view,
         name="subscription_stop",

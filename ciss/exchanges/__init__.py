@@ -26,6 +26,7 @@ audit.register_actions(
         "ciss.subscription.followed": "CISS: person, plate or case followed",
         "ciss.subscription.stopped": "CISS: following stopped",
         "ciss.subscription.renewed": "CISS: following renewed",
+        "ciss.subscription.cadence_changed": "CISS: e-mail of a following changed",
         "ciss.subscription.reminded": "CISS: followers reminded to renew",
         "ciss.subscription.expired": "CISS: following ended at its expiry",
         "ciss.subscription.alerts_viewed": "CISS: alerts of followed things shown",

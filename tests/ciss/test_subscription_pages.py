@@ -41,6 +41,7 @@ PAGES = [
     ("ciss:follow_person", False, "post"),
     ("ciss:subscription_renew", True, "post"),
     ("ciss:subscription_stop", True, "post"),
+    ("ciss:subscription_cadence", True, "post"),
 ]
 
 
@@ -366,3 +367,74 @@ def test_stopping_twice_says_why_it_cannot(reader_client: Client, followed: Subs
     reader_client.post(url("ciss:subscription_stop", followed))
     reader_client.post(url("ciss:subscription_stop", followed))
     assert "stopped, so it cannot be stopped" in messages_of(reader_client)
+
+
+# ---------------------------------------------------------------------------------------
+# How the follower is e-mailed
+
+
+def alert_of(subscription: Subscription, key: str) -> SubscriptionAlert:
+    return SubscriptionAlert.objects.create(
+        subscription=subscription, key=key, text="A new case was filed.", source="cases"
+    )
+
+
+def test_switching_to_daily_is_saved_and_audited(
+    reader_client: Client, reader: User, followed: Subscription
+) -> None:
+    response = reader_client.post(url("ciss:subscription_cadence", followed), {"cadence": "daily"})
+
+    assert response.status_code == 302
+    followed.refresh_from_db()
+    assert followed.cadence == Cadence.DAILY
+    assert "E-mail for Michaela Neumann: once a day" in messages_of(reader_client)
+    event = AuditEvent.objects.get(action="ciss.subscription.cadence_changed")
+    assert event.actor == reader
+    assert (event.details["from"], event.details["to"]) == ("realtime", "daily")
+
+
+def test_switching_to_right_away_mails_what_was_waiting_for_the_digest(
+    reader_client: Client,
+    reader: User,
+    person: Person,
+    mailoutbox: list[Any],
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    User.objects.filter(pk=reader.pk).update(email="reader@example.test")
+    subscription = subscriptions.follow_person(user=reader, person=person, cadence=Cadence.DAILY)
+    waiting = alert_of(subscription, "one")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        reader_client.post(url("ciss:subscription_cadence", subscription), {"cadence": "realtime"})
+
+    assert [message.to for message in mailoutbox] == [["reader@example.test"]]
+    waiting.refresh_from_db()
+    assert waiting.emailed_at is not None
+
+
+def test_the_page_offers_the_current_e_mail_choice(
+    reader_client: Client, followed: Subscription
+) -> None:
+    page = text(reader_client.get(reverse(FOLLOWING)))
+
+    assert f'action="{url("ciss:subscription_cadence", followed)}"' in page
+    assert '<option value="realtime" selected>' in page
+
+
+def test_a_wrong_choice_says_what_to_choose(reader_client: Client, followed: Subscription) -> None:
+    reader_client.post(url("ciss:subscription_cadence", followed), {"cadence": "hourly"})
+
+    followed.refresh_from_db()
+    assert followed.cadence == Cadence.REALTIME
+    assert "Choose how you want to be e-mailed" in messages_of(reader_client)
+
+
+def test_the_e_mail_of_a_stopped_following_cannot_be_changed(
+    reader_client: Client, followed: Subscription
+) -> None:
+    reader_client.post(url("ciss:subscription_stop", followed))
+    reader_client.post(url("ciss:subscription_cadence", followed), {"cadence": "daily"})
+
+    followed.refresh_from_db()
+    assert followed.cadence == Cadence.REALTIME
+    assert "stopped, so its e-mail cannot be changed" in messages_of(reader_client)
