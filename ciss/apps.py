@@ -7,6 +7,7 @@ class CissConfig(AppConfig):
 
     def ready(self) -> None:
         from ciss import demo as ciss_demo
+        from ciss.batch_views import BATCH_ROLES
         from ciss.certification_views import CERTIFICATION_READERS
         from ciss.feeds import register_ciss_feed_kinds
         from ciss.inbox import INBOX_ROLES, SENDER_ROLES
@@ -24,6 +25,7 @@ class CissConfig(AppConfig):
         register_navigation("Search", "ciss:search", RECORD_ROLES)
         register_navigation("Inbox", "ciss:inbox", INBOX_ROLES)
         register_navigation("Sent exchanges", "ciss:sent", SENDER_ROLES)
+        register_navigation("Batch search", "ciss:batch_list", BATCH_ROLES)
         register_navigation("Misuse signals", "ciss:misuse", MISUSE_ROLES)
         register_navigation("Certification", "ciss:certification", CERTIFICATION_READERS)
         register_navigation("Routing rules", "ciss:routing_rules", ROUTING_MANAGERS)

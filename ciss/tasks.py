@@ -11,6 +11,7 @@ import logging
 from celery import shared_task
 from django.conf import settings
 
+from ciss import batch_tasks  # noqa: F401 - registers the batch search tasks with workers
 from ciss.exchanges import delivery
 
 logger = logging.getLogger(__name__)

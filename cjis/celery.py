@@ -50,4 +50,8 @@ app.conf.beat_schedule = {
         "task": "ciss.subscription_tasks.end_expired_subscriptions",
         "schedule": crontab(minute=35),
     },
+    "fail-stuck-batch-searches": {
+        "task": "ciss.batch_tasks.fail_stuck_batch_searches",
+        "schedule": crontab(minute="*/10"),
+    },
 }

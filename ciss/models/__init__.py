@@ -1,3 +1,4 @@
+from ciss.models.batch import BatchSearch, BatchStatus, BatchTransitionError
 from ciss.models.exchanges import (
     AlertChannel,
     CertificationReport,
@@ -36,6 +37,9 @@ from ciss.models.vehicles import RegistrationStatus, Vehicle
 
 __all__ = [
     "AlertChannel",
+    "BatchSearch",
+    "BatchStatus",
+    "BatchTransitionError",
     "Cadence",
     "CertificationReport",
     "CourtLocation",

@@ -21,6 +21,7 @@ from django.urls.resolvers import RoutePattern
 from pytest_django.fixtures import Settings as SettingsWrapper
 
 import cjis.urls
+from ciss.models import BatchSearch
 from portal.access import AccessRule, Level, rule_for, signed_in
 from portal.models import Agency, ApiClient, AuditEvent, User
 from portal.models.api_clients import ApiScope
@@ -151,7 +152,17 @@ SAMPLE_KWARGS_BY_URL: dict[str, dict[str, Callable[[Samples], object]]] = {
     "api-person": {"public_id": lambda samples: PersonFactory.create().public_id},
     # A court location, by its code.
     "ciss:court_location_edit": {"code": lambda samples: "GA14"},
+    # A batch search of the sample user's (others get 404, auditors see it).
+    "ciss:batch_detail": {"public_id": lambda samples: _sample_batch(samples).public_id},
+    "ciss:batch_progress": {"public_id": lambda samples: _sample_batch(samples).public_id},
+    "ciss:batch_download": {"public_id": lambda samples: _sample_batch(samples).public_id},
 }
+
+
+def _sample_batch(samples: Samples) -> BatchSearch:
+    return BatchSearch.objects.create(
+        owner=samples.user, purpose="audit", file_name="sample.csv", row_count=1
+    )
 
 
 @pytest.fixture
