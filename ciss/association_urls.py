@@ -1,3 +1,7 @@
-from django.urls import URLPattern
+from django.urls import URLPattern, path
 
-urlpatterns: list[URLPattern] = []
+from ciss import association_views
+
+urlpatterns: list[URLPattern] = [
+    path("", association_views.associations_view, name="associations"),
+]

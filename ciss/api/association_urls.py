@@ -1,3 +1,7 @@
-from django.urls import URLPattern
+from django.urls import URLPattern, path
 
-urlpatterns: list[URLPattern] = []
+from ciss.api import associations
+
+urlpatterns: list[URLPattern] = [
+    path("", associations.AssociationsView.as_view(), name="api-associations"),
+]

@@ -193,6 +193,7 @@ def test_beat_schedules_the_real_periodic_tasks() -> None:
         "ciss.subscription_tasks.send_daily_digests",
         "ciss.subscription_tasks.send_renewal_reminders",
         "ciss.subscription_tasks.end_expired_subscriptions",
+        "ciss.batch_tasks.fail_stuck_batch_searches",
     }
 
 
