@@ -102,4 +102,18 @@ class VehicleKind(FeedKind):
 
 
 def register_ciss_feed_kinds() -> None:
+    """Register the CISS feed kinds, and the CISS rows that belong to a person so that a
+    merge of two persons (``obts.merging``) moves them with the rest (and its undo moves
+    them back). Called from ``CissConfig.ready()``."""
+    # Imported here, not at the top: the module's imports are shared with other work, and
+    # this function is the one place that wires the kinds up.
+    from ciss.incident_feeds import INCIDENT_FEED_KINDS
+    from ciss.models import IncidentPerson, PropertyItem
+    from obts.merging import register_person_records
+
     register_feed_kind(VehicleKind())
+    for kind in INCIDENT_FEED_KINDS:
+        register_feed_kind(kind)
+    register_person_records("vehicles", Vehicle)
+    register_person_records("incident_roles", IncidentPerson)
+    register_person_records("property_items", PropertyItem)

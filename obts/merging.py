@@ -6,8 +6,8 @@ A merge moves every record of the ``merged`` person to the ``survivor`` and poin
 ``merged.merged_into`` at the survivor; nothing is deleted. ``PersonMerge.moved`` keeps
 what the undo needs:
 
-- one key per record kind (``RECORD_KINDS``, the related names on ``Person``): the ids
-  of the rows moved;
+- one key per record kind (``RECORD_KINDS``, the related names on ``Person``, and the
+  kinds other apps add with ``register_person_records``): the ids of the rows moved;
 - ``primary_names``: ids of the merged person's names that were primary (they become
   aliases of the survivor);
 - ``survivor_fields``: identifying fields of the survivor the merge filled in or
@@ -61,7 +61,8 @@ PERSON_MERGED = "obts.person.merged"
 PERSON_MERGE_UNDONE = "obts.person.merge_undone"
 DUPLICATE_DISMISSED = "obts.duplicate.dismissed"
 
-# Every model that belongs to a person, by its related name on Person.
+# The obts models that belong to a person, by their related name on Person (other apps add
+# theirs with register_person_records).
 RECORD_KINDS: dict[str, type[models.Model]] = {
     "sources": PersonSource,
     "names": PersonName,
@@ -76,6 +77,39 @@ RECORD_KINDS: dict[str, type[models.Model]] = {
     "registrations": Registration,
     "infractions": Infraction,
 }
+# Keys of ``PersonMerge.moved`` that are not record kinds.
+_MOVED_KEYS = frozenset({"primary_names", "survivor_fields", "duplicates"})
+# Models of other apps that belong to a person (CISS vehicles, incident roles, property),
+# registered from their AppConfig.ready() so that obts never imports those apps.
+_REGISTERED_KINDS: dict[str, type[models.Model]] = {}
+
+
+def register_person_records(related_name: str, model: type[models.Model]) -> None:
+    """Have merges (and their undo) move ``model``'s rows with the person: ``model`` must
+    point at ``Person`` by a field named ``person`` whose related name is
+    ``related_name`` (the key under which a merge records the ids it moved). Registering
+    the same name again replaces the earlier registration. Refuses (``ValueError``) a
+    model that does not point at a person that way, and a name that obts already uses."""
+    relation = next(
+        (rel for rel in Person._meta.related_objects if rel.get_accessor_name() == related_name),
+        None,
+    )
+    if relation is None or relation.related_model is not model or relation.field.name != "person":
+        raise ValueError(
+            f"{model._meta.label}.person must be a foreign key to Person with "
+            f"related_name={related_name!r}."
+        )
+    if related_name in RECORD_KINDS or related_name in _MOVED_KEYS:
+        raise ValueError(f"{related_name!r} is already a key of the merge record.")
+    _REGISTERED_KINDS[related_name] = model
+
+
+def person_record_kinds() -> dict[str, type[models.Model]]:
+    """Every model a merge moves, by its related name on Person: obts's own and those
+    other apps registered."""
+    return {**RECORD_KINDS, **_REGISTERED_KINDS}
+
+
 # Identifying fields a merge fills in on the survivor when the survivor has none.
 FILLED_FIELDS = (
     "sex",
@@ -235,8 +269,9 @@ def person_merge(
     if merged.merged_into_id is not None:
         raise ValidationError(f"Person {merged.public_id} is already merged into another person.")
 
+    kinds = person_record_kinds()
     moved: dict[str, Any] = {}
-    for kind, model in RECORD_KINDS.items():
+    for kind, model in kinds.items():
         rows = model._default_manager.filter(person=merged)
         ids = sorted(rows.values_list("pk", flat=True))
         rows.update(person=survivor)
@@ -273,7 +308,7 @@ def person_merge(
         details={
             "survivor": str(survivor.public_id),
             "merged": str(merged.public_id),
-            "moved": {kind: len(moved[kind]) for kind in RECORD_KINDS},
+            "moved": {kind: len(moved[kind]) for kind in kinds},
             "reason": reason,
         },
     )
@@ -326,7 +361,8 @@ def person_merge_undo(
 
     moved = merge.moved
     returned: dict[str, int] = {}
-    for kind, model in RECORD_KINDS.items():
+    # A kind registered after the merge was made has no ids in it: nothing to return.
+    for kind, model in person_record_kinds().items():
         returned[kind] = model._default_manager.filter(
             pk__in=_ids(moved.get(kind, [])), person=survivor
         ).update(person=merged)
