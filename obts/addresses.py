@@ -84,7 +84,8 @@ DIRECTIONS: dict[str, str] = {
 UNITS: dict[str, str] = {
     "APARTMENT": "APT",
     "APT": "APT",
-    "UNIT": "UNIT",
+    # A dwelling's unit is written Apt, Unit or # for the same door: one designator.
+    "UNIT": "APT",
     "SUITE": "STE",
     "STE": "STE",
     "FLOOR": "FL",
@@ -98,6 +99,8 @@ UNITS: dict[str, str] = {
 }
 _WORDS = re.compile(r"#|[A-Z0-9]+(?:[-/][A-Z0-9]+)*")
 _HOUSE_NUMBER = re.compile(r"^\d+[A-Z]?(?:-\d+[A-Z]?)?$|^\d+/\d+$")
+_FRACTION = re.compile(r"^\d+/\d+$")
+_NUMBER_WITH_FRACTION = re.compile(r"^(\d+)-(\d+/\d+)$")
 
 
 @dataclass(frozen=True)
@@ -134,8 +137,12 @@ def normalize_street(line1: str, line2: str = "") -> tuple[str, str, str]:
     holds the unit), each normalised: ``("12", "N MAIN ST", "APT 3")``."""
     words = _words(f"{line1} {line2}")
     number = ""
-    if words and _HOUSE_NUMBER.match(words[0]):
+    if words and (halves := _NUMBER_WITH_FRACTION.match(words[0])):
+        number, words = f"{halves[1]} {halves[2]}", words[1:]  # 12-1/2 is 12 1/2
+    elif words and _HOUSE_NUMBER.match(words[0]):
         number, words = words[0], words[1:]
+        if words and _FRACTION.match(words[0]) and not _FRACTION.match(number):
+            number, words = f"{number} {words[0]}", words[1:]
     # The unit: from the first unit designator to the end ("APT 3", "# 3", "#3").
     unit_words: list[str] = []
     for position, word in enumerate(words):
@@ -148,7 +155,13 @@ def normalize_street(line1: str, line2: str = "") -> tuple[str, str, str]:
     street: list[str] = []
     last = len(words) - 1
     for position, word in enumerate(words):
-        if word in DIRECTIONS and (position == 0 or position == last) and last > 0:
+        # North Main St: a direction; West St: the street's name.
+        names_follow = any(other not in SUFFIXES for other in words[position + 1 :])
+        if (
+            word in DIRECTIONS
+            and last > 0
+            and (position == last or (position == 0 and names_follow))
+        ):
             street.append(DIRECTIONS[word])
         elif word in SUFFIXES and position >= last - 1 and position > 0:
             street.append(SUFFIXES[word])

@@ -47,7 +47,8 @@ def test_the_parts_are_stored_as_the_postal_service_abbreviates_them() -> None:
         ("9 Oak Terrace", "OAK TER"),
         ("9 Berlin Turnpike", "BERLIN TPKE"),
         ("5 Park Avenue South", "PARK AVE S"),
-        ("5 Southwest Drive", "SW DR"),
+        ("5 Southwest Drive", "SOUTHWEST DR"),  # a street named for a direction
+        ("5 Southwest Main Drive", "SW MAIN DR"),
     ],
 )
 def test_suffixes_and_directions_are_abbreviated(typed: str, street: str) -> None:
@@ -117,3 +118,27 @@ def test_the_postal_code_is_kept_but_not_compared() -> None:
     without = normalize_address("12 Main St", city="Hartford", state="CT")
     assert with_code.key == without.key
     assert (with_code.postal_code, without.postal_code) == ("06105", "")
+
+
+def test_a_half_number_is_part_of_the_house_number_however_written() -> None:
+    dashed = normalize_address("12-1/2 Elm St", **HARTFORD)
+    spaced = normalize_address("12 1/2 Elm St", **HARTFORD)
+
+    assert (spaced.street_number, spaced.street_name) == ("12 1/2", "ELM ST")
+    assert dashed.key == spaced.key
+
+
+def test_a_street_named_for_a_direction_keeps_its_name() -> None:
+    assert normalize_address("40 West St", **HARTFORD).street_name == "WEST ST"
+    assert normalize_address("40 West Street", **HARTFORD).street_name == "WEST ST"
+    assert normalize_address("40 West Main St", **HARTFORD).street_name == "W MAIN ST"
+    assert normalize_address("40 Main St West", **HARTFORD).street_name == "MAIN ST W"
+
+
+def test_apartment_unit_and_number_sign_are_the_same_door() -> None:
+    keys = {
+        location_key(line, **HARTFORD)
+        for line in ("9 Oak Ave Unit 3", "9 Oak Ave Apt 3", "9 Oak Ave #3", "9 Oak Ave Apartment 3")
+    }
+
+    assert keys == {"9 OAK AVE APT 3, HARTFORD, CT"}
