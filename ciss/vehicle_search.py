@@ -90,6 +90,8 @@ def parse_query(plate: str = "", state: str = "", vin: str = "", limit: int = 10
                 "plate", "A plate has letters and digits, with * or ? for unknown characters."
             )
         known = sum(1 for c in letters if c not in WILDCARDS)
+        if known == len(letters) and known > PLATE_MAX:
+            raise VehicleQueryError("plate", f"A plate has at most {PLATE_MAX} letters and digits.")
         if any(c in WILDCARDS for c in letters) and known < MIN_KNOWN:
             raise VehicleQueryError(
                 "plate", f"A partial plate needs at least {MIN_KNOWN} known characters."

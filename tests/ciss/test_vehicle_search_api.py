@@ -87,6 +87,7 @@ def test_nothing_found_is_an_empty_list(client: Client, key: str, car: Vehicle) 
     [
         ({}, "plate"),
         ({"plate": "A*"}, "plate"),
+        ({"plate": "ABCDEFGHIJK1"}, "plate"),  # longer than any plate
         ({"plate": "ABC123", "state": "Connecticut"}, "state"),
         ({"plate": "ABC123", "limit": "many"}, "limit"),
         ({"plate": "ABC123", "limit": "101"}, "limit"),
