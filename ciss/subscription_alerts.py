@@ -58,7 +58,9 @@ REMINDED = "ciss.subscription.reminded"
 # Record kinds whose details need a claim (the categories of obts.access); other kinds
 # (persons, warrants, protective orders, vehicles) are shown to every reader of records.
 # A kind not listed here is treated as criminal history.
-_OPEN_KINDS = frozenset({"persons", "warrants", "protective-orders", "vehicles"})
+_OPEN_KINDS = frozenset(
+    {"persons", "warrants", "protective-orders", "vehicles", "incidents", "property"}
+)
 _REGISTRY_KINDS = frozenset({"registrations"})
 KIND_WORDS = {
     "persons": "identity",
@@ -71,6 +73,8 @@ KIND_WORDS = {
     "registrations": "registration",
     "infractions": "infraction",
     "vehicles": "vehicle registration",
+    "incidents": "police incident report",
+    "property": "property",
 }
 # When one person follows a thing several ways, the alert goes to one subscription:
 # a real-time one first, then the most specific.

@@ -34,6 +34,9 @@ from ciss.models import (
     Cadence,
     Delivery,
     Exchange,
+    Incident,
+    IncidentPerson,
+    IncidentVehicle,
     Subscription,
     SubscriptionAlert,
     SubscriptionKind,
@@ -427,6 +430,22 @@ def _written_by_exchanges(sources: tuple[tuple[str, str], ...]) -> set[tuple[str
     }
 
 
+def _named_in_incidents(incident_ids: list[int]) -> tuple[set[int], set[tuple[str, str]]]:
+    """The persons and plates incident reports name (two queries for the whole change)."""
+    persons = set(
+        IncidentPerson.objects.filter(incident_id__in=incident_ids, person__isnull=False)
+        .values_list("person_id", flat=True)
+        .distinct()
+    )
+    plates = set(
+        IncidentVehicle.objects.filter(incident_id__in=incident_ids)
+        .exclude(plate_key="")
+        .values_list("plate_key", "plate_state")
+        .distinct()
+    )
+    return {pk for pk in persons if pk is not None}, plates
+
+
 def records_changed_listener(change: RecordsChange) -> None:
     """Queue the alerts of the followers of what a committed change of records touched:
     the persons it names (the owner, for a vehicle), the cases (a case itself, or what
@@ -450,6 +469,15 @@ def records_changed_listener(change: RecordsChange) -> None:
                 case_ids.add(case_id)
             if isinstance(record, Vehicle):
                 plates.add((record.plate_key, record.plate_state))
+        incident_ids = [
+            record.pk
+            for record, source in zip(change.records, change.sources, strict=True)
+            if isinstance(record, Incident) and source not in skipped
+        ]
+        if incident_ids:
+            named_persons, named_plates = _named_in_incidents(incident_ids)
+            person_ids |= named_persons
+            plates |= named_plates
         if not (person_ids or case_ids or plates):
             return
         alert_record_followers.delay(

@@ -255,6 +255,41 @@ def test_vehicles_feed_record_for_followed_plate_alerts(
     assert alert.text == "Plate CT ABC1234: new or changed vehicle registration record."
 
 
+def incident_naming(person: Person, plate: str) -> dict[str, Any]:
+    return {
+        "source_system": "HPD-RMS",
+        "source_id": "INC-77",
+        "as_of": "2026-11-01T12:00:00Z",
+        "incident_number": "2026-000777",
+        "agency_ori": "CT0006400",
+        "kind": "Burglary",
+        "occurred_at": "2026-10-31T22:00:00Z",
+        "people": [{"person": {"sid": SID}, "role": "suspect"}],
+        "vehicles": [{"plate": plate, "plate_state": "CT", "role": "suspect"}],
+    }
+
+
+def test_incident_naming_a_followed_person_alerts(
+    follower: User, person: Person, committed: Callable[[], Any]
+) -> None:
+    subscriptions.follow_person(user=follower, person=person)
+    with committed():
+        upsert("incidents", incident_naming(person, "XYZ999"))
+    (alert,) = alerts_of(follower)
+    assert alert.source == "feed incidents"
+    assert alert.text == "Michaela Neumann: new or changed police incident report record."
+
+
+def test_incident_naming_a_followed_plate_alerts(
+    follower: User, person: Person, committed: Callable[[], Any]
+) -> None:
+    subscriptions.follow_plate(user=follower, plate="ABC 1234", state="CT")
+    with committed():
+        upsert("incidents", incident_naming(person, "abc-1234"))
+    texts = [alert.text for alert in alerts_of(follower)]
+    assert texts == ["Plate CT ABC1234: new or changed police incident report record."]
+
+
 def test_warrant_for_followed_person_alerts(
     follower: User, person: Person, committed: Callable[[], Any]
 ) -> None:
