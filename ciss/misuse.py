@@ -25,6 +25,11 @@ from datetime import datetime, timedelta
 
 from django.utils import timezone
 
+from ciss.associations import ASSOCIATIONS_VIEWED
+from ciss.batch import BATCH_SEARCHED
+from ciss.event_search import EVENTS_SEARCHED
+from ciss.location_search import LOCATIONS_SEARCHED
+from ciss.property_search import PROPERTY_SEARCHED
 from ciss.search import PERSONS_SEARCHED
 from ciss.vehicle_search import VEHICLES_SEARCHED
 from obts.access import RECORD_VIEWED, purpose_label
@@ -32,7 +37,17 @@ from obts.matching import fold
 from obts.models import PersonName
 from portal.models import AuditEvent, User
 
-LOOKS = (RECORD_VIEWED, PERSONS_SEARCHED, VEHICLES_SEARCHED)
+# Every kind of look at records counts towards a user's volume.
+LOOKS = (
+    RECORD_VIEWED,
+    PERSONS_SEARCHED,
+    VEHICLES_SEARCHED,
+    LOCATIONS_SEARCHED,
+    PROPERTY_SEARCHED,
+    EVENTS_SEARCHED,
+    BATCH_SEARCHED,
+    ASSOCIATIONS_VIEWED,
+)
 DEFAULT_DAYS = 7
 MAX_DAYS = 90
 BASELINE_DAYS = 28
