@@ -354,20 +354,25 @@ def matching_keys(query: LocationQuery) -> list[tuple[str, str]]:
 
 
 def _similar(wanted: NormalizedAddress, skip: set[str], room: int) -> list[str]:
-    """Other addresses on a street of the same name, and on PostgreSQL also those most
-    like the street line typed, most alike first; at most ``room``, none of ``skip``."""
-    cap = room + len(skip)
-    if connection.vendor != "postgresql":
-        keys = _distinct_keys(
-            lambda column: _on_street(column, wanted) & _in_place(column, wanted), cap=cap
-        )
-        return sorted(keys - skip)[:room]
+    """Other addresses on a street of the same name, in order; then, on PostgreSQL and
+    while there is room, those most like the street line typed (a typo, a wrong
+    direction), most alike first. At most ``room``, none of ``skip``."""
+    on_street = _distinct_keys(
+        lambda column: _on_street(column, wanted) & _in_place(column, wanted),
+        cap=room + len(skip),
+    )
+    found = sorted(on_street - skip)[:room]
+    if connection.vendor != "postgresql" or len(found) >= room:
+        return found
+    skip = skip | on_street
+    cap = room - len(found) + len(skip)
     text = Value(wanted.street)
     scores: dict[str, float] = {}
     for model, column in ((Location, "key"), (Address, "location_key")):
-        alike = _on_street(column, wanted) | Q(_WordSimilar(text, F(column)))
         rows = (
-            model._default_manager.filter(alike & _in_place(column, wanted))
+            model._default_manager.filter(
+                Q(_WordSimilar(text, F(column))) & _in_place(column, wanted)
+            )
             .order_by()
             .values_list(column)
             .annotate(score=_WordSimilarity(text, F(column)))
@@ -377,7 +382,7 @@ def _similar(wanted: NormalizedAddress, skip: set[str], room: int) -> list[str]:
         for key, score in rows:
             if key and key not in skip:
                 scores[key] = max(score, scores.get(key, 0.0))
-    return sorted(scores, key=lambda key: (-scores[key], key))[:room]
+    return found + sorted(scores, key=lambda key: (-scores[key], key))[: room - len(found)]
 
 
 def search_locations(

@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
 import pytest
+from django.db import connection
 from django.test import Client
 from django.urls import reverse
 from pytest_django import DjangoAssertNumQueries
@@ -180,15 +181,32 @@ def test_an_address_typed_in_words_finds_the_same_address_first(street: None) ->
     ]
 
 
-def test_another_street_that_shares_words_is_not_a_match(street: None) -> None:
-    keys = [r.key for r in locations("12 N Main St, Hartford, CT")]
-    assert "12 S MAIN ST, HARTFORD, CT" not in keys
+def test_another_street_that_shares_words_is_never_the_same_address(street: None) -> None:
+    found = locations("12 N Main St, Hartford, CT")
+    keys = [r.key for r in found]
+    # On PostgreSQL trigram similarity may list South Main Street, as a mere look-alike
+    # after the addresses of North Main Street; elsewhere it is not listed at all.
+    if "12 S MAIN ST, HARTFORD, CT" in keys:
+        assert connection.vendor == "postgresql"
+        assert keys[-1] == "12 S MAIN ST, HARTFORD, CT"
+        assert found[-1].matched == SIMILAR_STREET
 
 
 def test_a_street_without_a_number_lists_the_addresses_on_it(street: None) -> None:
     found = locations("N Main St, Hartford")
     assert {r.matched for r in found} == {SIMILAR_STREET}
-    assert len(found) == 3
+    assert [r.key for r in found][:3] == [
+        "12 N MAIN ST APT 3, HARTFORD, CT",
+        "12 N MAIN ST APT 5, HARTFORD, CT",
+        "40 N MAIN ST, HARTFORD, CT",
+    ]
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="pg_trgm is a PostgreSQL index")
+def test_a_typo_in_the_street_still_finds_the_address_on_postgresql(street: None) -> None:
+    found = locations("12 N Mian St Apt 3, Hartford")
+    assert HOME in [r.key for r in found]
+    assert {r.matched for r in found} == {SIMILAR_STREET}
 
 
 def test_another_city_is_left_out(street: None) -> None:
