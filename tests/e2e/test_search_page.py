@@ -57,7 +57,7 @@ def test_officer_types_a_misspelled_name_and_opens_the_wanted_persons_record(
     screenshot_dir: Path,
 ) -> None:
     sign_in(page, cj_user("patrol", agency), live_server)
-    page.get_by_role("link", name="Search").click()
+    page.get_by_role("link", name="Search", exact=True).click()
     expect(page.get_by_role("heading", name="Search", level=1)).to_be_visible()
     results = page.locator("#search-results")
     expect(results).to_contain_text("Type a name")
