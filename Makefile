@@ -16,7 +16,7 @@ PYTHON ?= $(shell for p in python3.13 python3.12 python3.11 python3; do \
 	if command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; \
 	then command -v $$p; break; fi; done)
 
-.PHONY: run test lint typecheck unit e2e deps dev-deps frontend migrate seed up down bench bench-records bench-search-eval bench-exchanges clean
+.PHONY: run test lint typecheck unit e2e deps dev-deps frontend migrate seed up down bench bench-records bench-search bench-search-eval bench-exchanges clean
 
 $(VENV)/.created:
 	@test -n "$(PYTHON)" || { echo "Python 3.11 or newer is required (python3.11, python3.12, python3.13 or python3)."; exit 1; }
@@ -86,6 +86,12 @@ bench: $(VENV)/.deps
 # administrative database; the population database is built once and kept).
 bench-records: $(VENV)/.dev-deps
 	$(PY) bench/person_record.py $(RECORDS_BENCH_ARGS)
+
+# Person and plate search through the API on the million-person population of
+# bench-records, with about one synthetic vehicle per person (PostgreSQL: DATABASE_URL names
+# an administrative database; the population and its vehicles are built once and kept).
+bench-search: $(VENV)/.deps
+	$(PY) bench/search_speed.py $(SEARCH_BENCH_ARGS)
 
 # Recall of person search on a labelled synthetic query set, beside three naive baselines
 # (its own database; the trigram baseline needs PostgreSQL).

@@ -39,6 +39,8 @@ sys.path.insert(0, str(REPO))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cjis.settings")
 
 from bench.support import (  # noqa: E402
+    Server,
+    check_answer,
     cpu_calibration_ms,
     cpu_model,
     describe_database,
@@ -74,38 +76,12 @@ class Report:
     runs: list[Run] = field(default_factory=list)
 
 
-class Server:
-    """Requests straight into Django's WSGI handler."""
-
-    def __init__(self, headers: dict[str, str]) -> None:
-        from django.core.handlers.wsgi import WSGIHandler
-        from django.test import RequestFactory
-
-        self.handler = WSGIHandler()
-        self.factory = RequestFactory(headers=headers)
-
-    def get(self, url: str) -> tuple[int, bytes]:
-        environ = self.factory.get(url).environ
-        status: list[str] = []
-
-        def start_response(code: str, headers: Any, exc_info: Any = None) -> Any:
-            status.append(code)
-            return lambda data: None
-
-        response = self.handler(environ, start_response)
-        try:
-            body = b"".join(response)
-        finally:
-            getattr(response, "close", lambda: None)()
-        return int(status[0].split()[0]), body
-
-
 def _measure(scenario: str, urls: list[str], server: Server, warm: list[str], probe: str) -> Run:
     """Time ``urls`` after requesting ``warm``; the query count is that of ``probe``."""
     from django.db import connection
 
     for url in warm:
-        _check(server.get(url), url)
+        check_answer(server.get(url), url)
     queries = 0
 
     def count(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
@@ -114,13 +90,13 @@ def _measure(scenario: str, urls: list[str], server: Server, warm: list[str], pr
         return execute(sql, params, many, context)
 
     with connection.execute_wrapper(count):
-        _check(server.get(probe), probe)
+        check_answer(server.get(probe), probe)
     times = []
     for url in urls:
         started = time.perf_counter()
         answer = server.get(url)
         times.append((time.perf_counter() - started) * 1000)
-        _check(answer, url)
+        check_answer(answer, url)
     return Run(
         scenario=scenario,
         requests=len(urls),
@@ -130,11 +106,6 @@ def _measure(scenario: str, urls: list[str], server: Server, warm: list[str], pr
         p99_ms=round(percentile(times, 0.99), 2),
         max_ms=round(max(times), 2),
     )
-
-
-def _check(answer: tuple[int, bytes], url: str) -> None:
-    if answer[0] != 200:
-        raise SystemExit(f"error: {url} answered {answer[0]}: {answer[1][:300]!r}")
 
 
 def _heavy_person() -> Any:

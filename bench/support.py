@@ -1,11 +1,13 @@
-"""What the benchmarks share: a dedicated, migrated database they create and drop, and a
-description of the machine and database the figures were taken on."""
+"""What the benchmarks share: a dedicated, migrated database they create and drop (or the
+kept million-person population), a description of the machine and database the figures
+were taken on, and requests sent straight into Django's WSGI handler."""
 
 import platform
 import shutil
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 
 def create_bench_database(database: str) -> Callable[[], None]:
@@ -137,3 +139,35 @@ def percentile(values: list[float], fraction: float) -> float:
         return 0.0
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, max(0, round(fraction * (len(ordered) - 1))))]
+
+
+class Server:
+    """Requests straight into Django's WSGI handler."""
+
+    def __init__(self, headers: dict[str, str]) -> None:
+        from django.core.handlers.wsgi import WSGIHandler
+        from django.test import RequestFactory
+
+        self.handler = WSGIHandler()
+        self.factory = RequestFactory(headers=headers)
+
+    def get(self, url: str) -> tuple[int, bytes]:
+        environ = self.factory.get(url).environ
+        status: list[str] = []
+
+        def start_response(code: str, headers: Any, exc_info: Any = None) -> Any:
+            status.append(code)
+            return lambda data: None
+
+        response = self.handler(environ, start_response)
+        try:
+            body = b"".join(response)
+        finally:
+            getattr(response, "close", lambda: None)()
+        return int(status[0].split()[0]), body
+
+
+def check_answer(answer: tuple[int, bytes], url: str) -> None:
+    """Stop the benchmark on any answer but 200: a timed error would flatter the figures."""
+    if answer[0] != 200:
+        raise SystemExit(f"error: {url} answered {answer[0]}: {answer[1][:300]!r}")
