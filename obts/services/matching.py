@@ -47,6 +47,9 @@ from obts.status import FLAG_ORDER, compute_flags, compute_status, facts_for
 # Bounds on the work one intake match may do; a name common enough to exceed them is
 # matched on the first rows found and on the date of birth.
 MAX_CANDIDATE_ROWS = 500
+# Key rows read to find them: a name row meets several of a query's keys (up to about ten
+# for a full query: LFY, LFMD, FD, LD, DI...).
+MAX_KEY_ROWS = 10 * MAX_CANDIDATE_ROWS
 MAX_POSSIBLE_DUPLICATES = 5
 # Trigram candidates: at most this many rows, at least this similar (0..1).
 MAX_TRIGRAM_ROWS = 50
@@ -189,11 +192,12 @@ def _name_ids(names: list[NameQuery]) -> list[int]:
     keys = _keys(names)
     name_ids: list[int] = []
     if keys:
-        name_ids = list(
-            NameKey.objects.filter(key__in=keys)
-            .values_list("name_id", flat=True)
-            .distinct()[:MAX_CANDIDATE_ROWS]
-        )
+        # Deduplicated here, not with DISTINCT: DISTINCT with LIMIT lets PostgreSQL walk
+        # the name_id index of the whole 55-million-row table hoping to meet 500 matches
+        # early (6 s at a million persons for a name and date of birth, which match a
+        # dozen rows); without it the (key, name_id) primary key answers in milliseconds.
+        rows = NameKey.objects.filter(key__in=keys).values_list("name_id", flat=True)
+        name_ids = list(dict.fromkeys(rows[:MAX_KEY_ROWS]))[:MAX_CANDIDATE_ROWS]
     if not name_ids and not any(name.dob for name in names):
         # Only when the keys found nothing: a common name's trigrams are in so many rows
         # that the index scan takes hundreds of milliseconds (bench/README.md).
