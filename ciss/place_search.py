@@ -19,9 +19,9 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from obts.access import API_VISIBILITY, visibility_for
-from obts.models import Flag, Person, PersonName
+from obts.models import Person, PersonName
 from obts.selectors import Visibility
-from obts.services.matching import flags_as_seen
+from obts.services.matching import flags_as_seen, in_flag_order
 from portal import audit
 from portal.models import Agency, ApiClient, User
 from portal.models.api_clients import ApiScope
@@ -87,15 +87,6 @@ def people_summaries(
     for pk, (flags, _status) in seen.items():
         summaries[pk].flags = flags
     return {pk: summaries[survivor.pk] for pk, survivor in survivor_of.items()}
-
-
-def in_flag_order(flags: Iterable[str]) -> list[str]:
-    """Flags in display order (wanted first), whatever order a source stored them in."""
-    known = Flag.values
-    return sorted(
-        {str(flag) for flag in flags},
-        key=lambda f: (f not in known, known.index(f) if f in known else 0, f),
-    )
 
 
 def agency_names(oris: Iterable[str]) -> dict[str, str]:

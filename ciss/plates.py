@@ -16,6 +16,7 @@ A plate is read off a car, a camera or a dispatcher's voice, so the same plate a
 """
 
 import re
+from collections.abc import Callable
 
 PLATE_MAX = 10
 _SEPARATORS = re.compile(r"[\s\-.·]+")
@@ -75,3 +76,18 @@ def vin_problem(vin: str) -> str | None:
                 "character is probably mistyped."
             )
     return None
+
+
+def wildcard_regex(text: str, fold: Callable[[str], str]) -> str:
+    """A partial plate or serial as an anchored regular expression over folded keys
+    (``*`` any run, ``?`` one character, every other character folded by ``fold``), which
+    pg_trgm's index answers on PostgreSQL."""
+    parts = []
+    for char in text:
+        if char == "*":
+            parts.append(".*")
+        elif char == "?":
+            parts.append(".")
+        else:
+            parts.append(re.escape(fold(char)))
+    return "^" + "".join(parts) + "$"

@@ -34,6 +34,7 @@ from ciss.place_search import (
     record_search,
     unique,
 )
+from ciss.plates import wildcard_regex
 from ciss.serials import serial_key
 from obts.selectors import Visibility
 from portal import audit
@@ -165,22 +166,9 @@ def parse_query(
     return query
 
 
-def _serial_pattern(serial: str) -> str:
-    """A partial serial as an anchored regular expression over serial keys."""
-    parts = []
-    for char in serial:
-        if char == "*":
-            parts.append(".*")
-        elif char == "?":
-            parts.append(".")
-        else:
-            parts.append(re.escape(serial_key(char)))
-    return "^" + "".join(parts) + "$"
-
-
 def _condition(query: PropertyQuery) -> Q:
     if query.serial and query.partial:
-        condition = Q(serial_key__regex=_serial_pattern(query.serial))
+        condition = Q(serial_key__regex=wildcard_regex(query.serial, serial_key))
     elif query.serial:
         condition = Q(serial_key=serial_key(query.serial))
     else:

@@ -23,7 +23,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from ciss.models import RegistrationStatus, Vehicle
-from ciss.plates import PLATE_MAX, normalize_vin, plate_key
+from ciss.plates import PLATE_MAX, normalize_vin, plate_key, wildcard_regex
 from obts.access import API_VISIBILITY, visibility_for
 from obts.selectors import Visibility
 from obts.services.matching import flags_as_seen
@@ -104,20 +104,6 @@ def parse_query(plate: str = "", state: str = "", vin: str = "", limit: int = 10
     return VehicleQuery(plate=plate, state=state, vin=vin, limit=limit)
 
 
-def _fold_pattern(plate: str) -> str:
-    """A partial plate as an anchored regular expression over folded keys (``*`` any run,
-    ``?`` one character), which pg_trgm's index answers on PostgreSQL."""
-    parts = []
-    for char in plate:
-        if char == "*":
-            parts.append(".*")
-        elif char == "?":
-            parts.append(".")
-        else:
-            parts.append(re.escape(plate_key(char)))
-    return "^" + "".join(parts) + "$"
-
-
 def search_vehicles(
     query: VehicleQuery, *, visibility: Visibility = API_VISIBILITY, today: date | None = None
 ) -> list[VehicleResult]:
@@ -130,7 +116,7 @@ def search_vehicles(
     condition = Q(vin=query.vin) if query.vin else Q(pk__in=[])
     if query.plate:
         if partial:
-            by_plate = Q(plate_key__regex=_fold_pattern(query.plate))
+            by_plate = Q(plate_key__regex=wildcard_regex(query.plate, plate_key))
         else:
             by_plate = Q(plate_key=plate_key(query.plate))
         if query.state:

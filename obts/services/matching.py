@@ -631,14 +631,15 @@ def _hits(
                 dob=dob if isinstance(dob, date) else None,
                 sex=str(sex),
                 status=str(status),
-                flags=_in_flag_order(flags),
+                flags=in_flag_order(flags),
                 matched_name=" ".join(part.strip() for part in shown if part.strip()),
             )
         )
     return hits
 
 
-def _in_flag_order(flags: object) -> list[str]:
+def in_flag_order(flags: object) -> list[str]:
+    """Flags in display order (wanted first), each once, whatever order they were stored in."""
     values = [str(flag) for flag in flags] if isinstance(flags, list) else []
     return sorted(
         dict.fromkeys(values),
@@ -683,4 +684,4 @@ def flags_as_seen(
     if not hidden:
         return {}
     computed = _visible_flags_and_status(hidden, visibility, today or timezone.localdate())
-    return {pid: (_in_flag_order(flags), status) for pid, (flags, status) in computed.items()}
+    return {pid: (in_flag_order(flags), status) for pid, (flags, status) in computed.items()}
