@@ -429,6 +429,17 @@ def test_progress_is_saved_every_few_rows(
 # Who may read a batch
 
 
+def test_a_user_without_a_search_role_is_refused_every_batch_page(
+    signed_in: Callable[[User], Client], outsider: User, searched: tuple[BatchSearch, Any]
+) -> None:
+    batch, _ = searched
+    client = signed_in(outsider)
+    assert client.get(reverse("ciss:batch_list")).status_code == 403
+    assert client.get(reverse("ciss:batch_template")).status_code == 403
+    for name in ("ciss:batch_download", "ciss:batch_detail", "ciss:batch_progress"):
+        assert client.get(reverse(name, args=[batch.public_id])).status_code == 403
+
+
 def test_another_user_cannot_download_or_see_a_batch(
     signed_in: Callable[[User], Client], colleague: User, searched: tuple[BatchSearch, Any]
 ) -> None:
