@@ -1,34 +1,41 @@
+import time
 from typing import Any
 
 from django.conf import settings
 from rest_framework.request import Request
-from rest_framework.throttling import SimpleRateThrottle
+from rest_framework.throttling import BaseThrottle
 
 from portal.api.authentication import request_client
+from portal.cache import count_hit
+
+WINDOW_SECONDS = 60
 
 
-class ApiClientRateThrottle(SimpleRateThrottle):
+class ApiClientRateThrottle(BaseThrottle):
     """Requests per minute per API client (its own limit, or the portal's default);
-    unauthenticated callers are limited per address."""
+    unauthenticated callers are limited per address.
 
-    scope = "api_client"
+    A counter per client and clock minute: one cache round trip per request whatever the
+    rate, where a log of request times would grow with it. A refused request counts too,
+    so a client that keeps knocking stays refused until the minute turns; ``Retry-After``
+    says when that is."""
 
     def __init__(self) -> None:
-        # The rate depends on the client, so it is chosen per request in allow_request.
-        self.num_requests = settings.API_RATE_LIMIT_PER_MINUTE
-        self.duration = 60
-        self.rate = f"{self.num_requests}/min"
+        self.wait_seconds = 0.0
 
     def allow_request(self, request: Request, view: Any) -> bool:
         client = request_client(request)
-        self.num_requests = (
+        limit = (
             client.rate_limit_per_minute
             if client is not None and client.rate_limit_per_minute
             else settings.API_RATE_LIMIT_PER_MINUTE
         )
-        return super().allow_request(request, view)
-
-    def get_cache_key(self, request: Request, view: Any) -> str:
-        client = request_client(request)
         ident = f"client-{client.pk}" if client is not None else f"ip-{self.get_ident(request)}"
-        return f"throttle_{self.scope}_{ident}"
+        now = time.time()
+        window = int(now // WINDOW_SECONDS)
+        count = count_hit(f"throttle_api_client_{ident}_{window}", WINDOW_SECONDS)
+        self.wait_seconds = (window + 1) * WINDOW_SECONDS - now
+        return count <= limit
+
+    def wait(self) -> float:
+        return max(self.wait_seconds, 1.0)

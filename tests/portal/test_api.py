@@ -244,6 +244,19 @@ def test_one_clients_limit_does_not_throttle_another(
     assert _whoami(client, _bearer(other_key)).status_code == 200
 
 
+def test_refused_requests_count_and_retry_after_points_at_the_next_minute(
+    client: Client, limited_key: str
+) -> None:
+    moment = datetime(2026, 5, 1, 14, 0, 45, tzinfo=UTC)
+    with time_machine.travel(moment, tick=False):
+        statuses = [_whoami(client, _bearer(limited_key)).status_code for _ in range(5)]
+        refused = _whoami(client, _bearer(limited_key))
+    assert statuses == [200, 200, 200, 429, 429]
+    assert refused["Retry-After"] == "15"
+    with time_machine.travel(moment + timedelta(seconds=15), tick=False):
+        assert _whoami(client, _bearer(limited_key)).status_code == 200
+
+
 def test_rate_limit_resets_after_a_minute(client: Client, limited_key: str) -> None:
     moment = datetime(2026, 5, 1, 14, 0, tzinfo=UTC)
     with time_machine.travel(moment, tick=False):
