@@ -4,7 +4,7 @@ import csv
 import io
 from collections.abc import Callable
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -550,3 +550,35 @@ def test_export_with_reverse_date_range_is_refused_with_the_form(auditor_client:
     assert response.status_code == 400
     assert b"The end date is before the start date." in response.content
     assert not AuditEvent.objects.filter(action="audit.exported").exists()
+
+
+def test_each_event_reads_back_as_written_and_the_chain_verifies(
+    django_assert_max_num_queries: Any, officer: User
+) -> None:
+    # The first event creates the chain's head; later ones take two statements on
+    # PostgreSQL (lock the head; insert and move the head together), three elsewhere.
+    audit.record("password.changed", username="first")
+    with django_assert_max_num_queries(2 if connection.vendor == "postgresql" else 3):
+        written = audit.record(
+            "account.signed_in",
+            actor=officer,
+            object_type="obts.person",
+            object_id="p-1",
+            details={"purpose": "traffic stop", "persons": ["a", "b"], "password": "x"},
+        )
+    stored = AuditEvent.objects.get(pk=written.pk)
+    assert (stored.seq, stored.hash, stored.prev_hash) == (
+        written.seq,
+        written.hash,
+        written.prev_hash,
+    )
+    assert stored.details == {
+        "purpose": "traffic stop",
+        "persons": ["a", "b"],
+        "password": audit.REDACTED,
+    }
+    assert stored.actor == officer
+    assert stored.agency == officer.agency
+    assert stored.occurred_at == written.occurred_at
+    assert AuditChainHead.objects.get().seq == written.seq
+    assert audit.verify_chain().ok
