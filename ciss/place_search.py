@@ -62,9 +62,8 @@ class PersonSummary:
 def people_summaries(
     person_ids: Iterable[int], visibility: Visibility, today: date | None = None
 ) -> dict[int, PersonSummary]:
-    """Each of ``person_ids`` (merged or not) to its survivor's summary. Three queries
-    (persons, names, hidden cases), more only for persons with a case ``visibility``
-    hides."""
+    """Each of ``person_ids`` (merged or not) to its survivor's summary, flags as
+    ``visibility`` sees them. Two queries (persons, names)."""
     ids = sorted(set(person_ids))
     if not ids:
         return {}
@@ -83,7 +82,7 @@ def people_summaries(
         )
         for pk, person in survivors.items()
     }
-    seen = flags_as_seen(sorted(summaries), visibility, today or timezone.localdate())
+    seen = flags_as_seen(list(survivors.values()), visibility, today or timezone.localdate())
     for pk, (flags, _status) in seen.items():
         summaries[pk].flags = flags
     return {pk: summaries[survivor.pk] for pk, survivor in survivor_of.items()}

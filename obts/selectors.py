@@ -53,6 +53,12 @@ class Visibility:
     sealed: bool = False
     registry: bool = False
 
+    @property
+    def hidden_key(self) -> str:
+        """Which kinds of case this reader may not see: "" none, "j" juvenile, "s"
+        sealed, "js" both (the keys of ``Person.restricted_views``)."""
+        return ("" if self.juvenile else "j") + ("" if self.sealed else "s")
+
     def case_filter(self, prefix: str = "") -> Q:
         condition = Q()
         if not self.juvenile:

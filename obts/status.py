@@ -20,11 +20,14 @@ custody period of that kind), on parole, on probation, pretrial (pending cases),
 released (was in custody, nothing active now), no active involvement.
 
 Flags that depend on the date (recently..., expiries) are recomputed on every update of
-the person and by a daily task.
+the person and by a daily task. So are the status and flags a reader sees who may not
+see the person's juvenile or sealed cases (``Person.restricted_views``,
+:func:`compute_restricted_views`), so that a search shows them without reading records.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.utils import timezone
@@ -145,14 +148,49 @@ def compute_status(facts: Facts) -> str:
     return PersonStatus.NO_ACTIVE_INVOLVEMENT
 
 
+# Which cases each key of ``Person.restricted_views`` hides.
+RESTRICTED_KEYS: dict[str, tuple[bool, bool]] = {  # key: (hides juvenile, hides sealed)
+    "j": (True, False),
+    "s": (False, True),
+    "js": (True, True),
+}
+
+
+def compute_restricted_views(facts: Facts, today: date) -> dict[str, list[Any]]:
+    """``{key: [status, flags]}`` for each reader who may not see some of these cases
+    (keys as ``RESTRICTED_KEYS``), computed from the cases that reader sees; a key is
+    there only when it hides at least one case. Empty for a person without juvenile or
+    sealed cases: every reader sees the stored status and flags."""
+    views: dict[str, list[Any]] = {}
+    if not any(case.is_juvenile or case.is_sealed for case in facts.cases):
+        return views
+    for key, (juvenile, sealed) in RESTRICTED_KEYS.items():
+        seen = [
+            case
+            for case in facts.cases
+            if not (juvenile and case.is_juvenile) and not (sealed and case.is_sealed)
+        ]
+        if len(seen) < len(facts.cases):
+            restricted = replace(facts, cases=seen)
+            views[key] = [compute_status(restricted), compute_flags(restricted, today)]
+    return views
+
+
 def _apply(person: Person, today: date) -> bool:
     facts = facts_for(person)
     status, flags = compute_status(facts), compute_flags(facts, today)
-    if (status, flags) == (person.status, person.flags) and person.status_computed_at:
+    views = compute_restricted_views(facts, today)
+    if (status, flags, views) == (
+        person.status,
+        person.flags,
+        person.restricted_views,
+    ) and person.status_computed_at:
         return False
-    person.status, person.flags = status, flags
+    person.status, person.flags, person.restricted_views = status, flags, views
     person.status_computed_at = timezone.now()
-    person.save(update_fields=["status", "flags", "status_computed_at", "updated_at"])
+    person.save(
+        update_fields=["status", "flags", "restricted_views", "status_computed_at", "updated_at"]
+    )
     return True
 
 

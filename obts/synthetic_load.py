@@ -35,7 +35,7 @@ from obts.models import (
     Supervision,
     Warrant,
 )
-from obts.status import Facts, compute_flags, compute_status
+from obts.status import Facts, compute_flags, compute_restricted_views, compute_status
 from obts.synthetic import Generator, SynthName, SynthPerson
 
 SOURCE_SYSTEMS = {
@@ -153,6 +153,7 @@ def _prepare(batch: list[SynthPerson], today: Any) -> Prepared:
             caution=synth.caution,
             status=compute_status(facts),
             flags=compute_flags(facts, today),
+            restricted_views=compute_restricted_views(facts, today),
             status_computed_at=as_of,
         )
         source = PersonSource(

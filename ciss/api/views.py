@@ -254,6 +254,35 @@ class VehicleSearchView(APIView):
             api_client=client,
             request=request._request,
         )
-        return Response(
-            VehicleSearchResultsSerializer({"count": len(results), "results": results}).data
-        )
+        return Response({"count": len(results), "results": [vehicle_payload(r) for r in results]})
+
+
+def vehicle_payload(result: VehicleResult) -> dict[str, Any]:
+    """One result as ``VehicleResultSerializer`` documents it, built directly: a
+    serializer costs more than the search itself at this endpoint's rate."""
+    vehicle, owner = result.vehicle, result.owner
+    expires = vehicle.registration_expires
+    return {
+        "id": str(vehicle.public_id),
+        "plate": vehicle.plate,
+        "plate_state": vehicle.plate_state,
+        "plate_type": vehicle.plate_type,
+        "vin": vehicle.vin,
+        "year": vehicle.year,
+        "make": vehicle.make,
+        "model": vehicle.model,
+        "body_style": vehicle.style,
+        "color": vehicle.color,
+        "description": vehicle.description(),
+        "registration_status": result.registration_status,
+        "registration_expires": expires.isoformat() if expires is not None else None,
+        "expired": result.expired,
+        "stolen": vehicle.stolen,
+        "matched": result.matched,
+        "owner_name": vehicle.owner_name,
+        "owner": (
+            {"id": owner.id, "name": owner.name, "flags": list(owner.flags)}
+            if owner is not None
+            else None
+        ),
+    }

@@ -59,6 +59,12 @@ class Person(models.Model):
         max_length=30, choices=PersonStatus.choices, default=PersonStatus.NO_ACTIVE_INVOLVEMENT
     )
     flags = models.JSONField(default=list, blank=True)
+    # Status and flags as a reader who may not see some of this person's cases sees them,
+    # by which kinds are hidden ("j" juvenile, "s" sealed, "js" both):
+    # {"s": ["released", ["wanted"]]}. Only the kinds this person has a case of are
+    # keys; an empty object means every reader sees ``status`` and ``flags``. Null until
+    # first computed (readers then compute it from the records). Kept with ``flags``.
+    restricted_views = models.JSONField(null=True, blank=True, default=None)
     status_computed_at = models.DateTimeField(null=True, blank=True)
     # Set when a CJIS reviewer merged this person into another; the row stays for undo.
     merged_into = models.ForeignKey(

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from django.db import connection
-from django.db.models import Exists, FilteredRelation, OuterRef, Prefetch, Q
+from django.db.models import FilteredRelation, Prefetch, Q
 from django.utils import timezone
 
 from obts.matching import (
@@ -576,34 +576,33 @@ _PERSON_FIELDS = (
     "primary_name__last_name",
     "primary_name__suffix",
     "primary_name__dob",
+    "restricted_views",
 )
 
 
 def _hits(
     ordered: list[tuple[int, _Found]], visibility: Visibility, today: date
 ) -> list[PersonHit]:
-    """The found persons with their primary names, flags and status: one query (and, only
-    when a person has a case ``visibility`` hides, one per kind of record to recompute
-    that person's flags and status from what may be seen)."""
+    """The found persons with their primary names, flags and status as ``visibility``
+    sees them (``Person.restricted_views``): one query, more only for persons whose
+    restricted views were never computed (:func:`flags_from_records`)."""
     if not ordered:
         return []
-    hidden_cases = ~visibility.case_filter() if visibility.case_filter() else None
     persons = Person.objects.filter(pk__in=[pid for pid, _ in ordered]).annotate(
         primary_name=FilteredRelation("names", condition=Q(names__is_primary=True))
     )
-    fields = list(_PERSON_FIELDS)
-    if hidden_cases is not None:
-        persons = persons.annotate(
-            hidden=Exists(Case.objects.filter(hidden_cases, person=OuterRef("pk")))
-        )
-        fields.append("hidden")
     rows: dict[int, tuple[object, ...]] = {}
-    for values in persons.order_by("pk", "primary_name__id").values_list(*fields):
+    for values in persons.order_by("pk", "primary_name__id").values_list(*_PERSON_FIELDS):
         rows.setdefault(values[0], values)
-    hidden = [
-        pid for pid, values in rows.items() if len(values) > len(_PERSON_FIELDS) and values[-1]
-    ]
-    visible = _visible_flags_and_status(hidden, visibility, today) if hidden else {}
+    visible: dict[int, tuple[list[str], str]] = {}
+    missing: dict[int, tuple[object, object]] = {}
+    for pid, values in rows.items():
+        view = as_seen(values[3], values[4], values[10], visibility)
+        if view is None:
+            missing[pid] = (values[3], values[4])
+        else:
+            visible[pid] = view
+    visible |= flags_from_records(missing, visibility, today)
 
     hits: list[PersonHit] = []
     for person_id, item in ordered:
@@ -668,20 +667,63 @@ def _visible_flags_and_status(
     return computed
 
 
+def as_seen(
+    status: object, flags: object, views: object, visibility: Visibility
+) -> tuple[list[str], str] | None:
+    """A person's flags (in display order) and status as a reader with ``visibility``
+    sees them, from the stored ones and ``Person.restricted_views``; None when a hiding
+    reader meets a person whose views were never computed (:func:`flags_from_records`
+    then decides)."""
+    key = visibility.hidden_key
+    if key and isinstance(views, dict):
+        view = views.get(key)
+        if isinstance(view, list) and len(view) == 2:
+            status, flags = view
+    elif key:
+        return None
+    return in_flag_order(flags), str(status)
+
+
 def flags_as_seen(
-    person_ids: list[int], visibility: Visibility, today: date | None = None
+    persons: list[Person], visibility: Visibility, today: date | None = None
 ) -> dict[int, tuple[list[str], str]]:
-    """For the persons among ``person_ids`` with a case ``visibility`` hides, their flags
-    (in display order) and status computed from what may be seen; the others keep their
-    stored ones and are not in the answer. One query, more only for such persons."""
-    if not person_ids or not visibility.case_filter():
+    """Flags (in display order) and status of each of ``persons`` as a reader with
+    ``visibility`` sees them: from what is stored, with no query, unless a person's
+    restricted views were never computed."""
+    seen: dict[int, tuple[list[str], str]] = {}
+    missing: dict[int, tuple[object, object]] = {}
+    for person in persons:
+        view = as_seen(person.status, person.flags, person.restricted_views, visibility)
+        if view is None:
+            missing[person.pk] = (person.status, person.flags)
+        else:
+            seen[person.pk] = view
+    return seen | flags_from_records(missing, visibility, today)
+
+
+def flags_from_records(
+    stored: dict[int, tuple[object, object]], visibility: Visibility, today: date | None = None
+) -> dict[int, tuple[list[str], str]]:
+    """For persons whose restricted views were never computed (person id → stored status
+    and flags): the stored ones for those without a case ``visibility`` hides, and for
+    the others flags and status computed from the records it lets through. One query,
+    and one per kind of record when some person has such a case."""
+    if not stored:
         return {}
-    hidden = list(
-        Case.objects.filter(~visibility.case_filter(), person_id__in=person_ids)
+    hidden = set(
+        Case.objects.filter(~visibility.case_filter(), person_id__in=list(stored))
         .values_list("person_id", flat=True)
+        .order_by()  # not the model's ordering: its columns would join the DISTINCT
         .distinct()
     )
-    if not hidden:
-        return {}
-    computed = _visible_flags_and_status(hidden, visibility, today or timezone.localdate())
-    return {pid: (in_flag_order(flags), status) for pid, (flags, status) in computed.items()}
+    seen = {
+        pid: (in_flag_order(flags), str(status))
+        for pid, (status, flags) in stored.items()
+        if pid not in hidden
+    }
+    if hidden:
+        computed = _visible_flags_and_status(
+            sorted(hidden), visibility, today or timezone.localdate()
+        )
+        seen |= {pid: (in_flag_order(flags), status) for pid, (flags, status) in computed.items()}
+    return seen

@@ -1,5 +1,6 @@
 """Recomputing the status and flags of the persons an intake touched, once each."""
 
+import json
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -16,7 +17,7 @@ from obts.models import (
     Supervision,
     Warrant,
 )
-from obts.status import Facts, compute_flags, compute_status
+from obts.status import Facts, compute_flags, compute_restricted_views, compute_status
 
 
 def persons_refresh(
@@ -44,7 +45,7 @@ def persons_refresh(
         for model in (Case, CustodyPeriod, Supervision, ProtectiveOrder, Warrant, Registration)
     }
     today, now = timezone.localdate(), timezone.now()
-    changes: dict[tuple[str, tuple[str, ...]], list[int]] = defaultdict(list)
+    changes: dict[tuple[str, tuple[str, ...], str], list[int]] = defaultdict(list)
     for person in persons:
         facts = Facts(
             caution=person.caution,
@@ -56,11 +57,17 @@ def persons_refresh(
             registrations=records[Registration].get(person.pk, []),
         )
         status, flags = compute_status(facts), compute_flags(facts, today)
-        if (status, flags) != (person.status, person.flags) or not person.status_computed_at:
-            changes[(status, tuple(flags))].append(person.pk)
-    for (new_status, new_flags), changed in changes.items():
+        views = compute_restricted_views(facts, today)
+        stored = (person.status, person.flags, person.restricted_views)
+        if (status, flags, views) != stored or not person.status_computed_at:
+            changes[(status, tuple(flags), json.dumps(views, sort_keys=True))].append(person.pk)
+    for (new_status, new_flags, new_views), changed in changes.items():
         Person.objects.filter(pk__in=changed).update(
-            status=new_status, flags=list(new_flags), status_computed_at=now, updated_at=now
+            status=new_status,
+            flags=list(new_flags),
+            restricted_views=json.loads(new_views),
+            status_computed_at=now,
+            updated_at=now,
         )
 
 

@@ -41,11 +41,11 @@ class ApiKeyAuthentication(BaseAuthentication):
         if scheme.lower() != self.keyword.lower() or not key:
             raise exceptions.AuthenticationFailed("Send the key as 'Authorization: Bearer <key>'.")
         prefix = split_key(key)
-        client = (
-            ApiClient.objects.select_related("agency").filter(key_prefix=prefix).first()
-            if prefix
-            else None
-        )
+        client = None
+        if prefix:
+            # The prefix is unique: no ORDER BY or LIMIT for the database to plan.
+            found = list(ApiClient.objects.select_related("agency").filter(key_prefix=prefix))
+            client = found[0] if found else None
         if client is None or not client.key_matches(key):
             raise exceptions.AuthenticationFailed("The API key is not valid.")
         if client.revoked_at is not None:

@@ -1,6 +1,7 @@
 """``GET /api/v1/search/vehicles``: the contract's plate lookup, the answer's fields, bad
 parameters, scope and audit."""
 
+import json
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
@@ -8,9 +9,10 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from ciss.api.views import VehicleSearchResultsSerializer
 from ciss.models import Vehicle
 from ciss.plates import plate_key
-from ciss.vehicle_search import VEHICLES_SEARCHED
+from ciss.vehicle_search import VEHICLES_SEARCHED, parse_query, search_vehicles
 from obts.models import Flag
 from portal.models import Agency, AuditEvent
 from portal.models.api_clients import ApiScope
@@ -68,6 +70,16 @@ def test_the_contracts_plate_lookup(client: Client, key: str, car: Vehicle) -> N
     assert result["description"] == "2003 Honda Accord, silver"
     assert result["owner"]["flags"] == ["wanted"]
     assert result["owner"]["id"] == str(car.person.public_id)  # type: ignore[union-attr]
+
+
+def test_the_answer_is_exactly_what_the_schema_documents(
+    client: Client, key: str, car: Vehicle
+) -> None:
+    # The view builds the answer by hand for speed; the serializer documents it.
+    body = search(client, key, plate="ABC1234").json()
+    (result,) = search_vehicles(parse_query(plate="ABC1234"))
+    documented = VehicleSearchResultsSerializer({"count": 1, "results": [result]}).data
+    assert body == json.loads(json.dumps(documented))
 
 
 def test_a_look_alike_plate_and_a_partial_plate_find_it(

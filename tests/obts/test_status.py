@@ -24,8 +24,15 @@ from obts.models import (
     Warrant,
     WarrantStatus,
 )
-from obts.status import Facts, compute_flags, compute_status, person_recompute
-from tests.obts.factories_records import PersonFactory, WarrantFactory
+from obts.services.status_refresh import persons_refresh
+from obts.status import (
+    Facts,
+    compute_flags,
+    compute_restricted_views,
+    compute_status,
+    person_recompute,
+)
+from tests.obts.factories_records import CaseFactory, PersonFactory, WarrantFactory
 
 TODAY = date(2026, 3, 15)
 NOTHING = Facts(
@@ -327,3 +334,69 @@ def test_recompute_without_change_reports_none() -> None:
     person = PersonFactory.create()
     person_recompute(person, today=TODAY)
     assert not person_recompute(person, today=TODAY)
+
+
+# restricted views: what a reader who may not see juvenile or sealed cases sees
+
+
+def test_without_juvenile_or_sealed_cases_every_reader_sees_the_same() -> None:
+    facts = replace(NOTHING, cases=[case(status=CaseStatus.PENDING)])
+    assert compute_restricted_views(facts, TODAY) == {}
+
+
+def test_a_sealed_pending_case_is_gone_for_readers_who_may_not_see_sealed_cases() -> None:
+    facts = replace(
+        NOTHING,
+        cases=[case(status=CaseStatus.PENDING, is_sealed=True, arrest_date=days_ago(3))],
+        warrants=[Warrant(status=WarrantStatus.ACTIVE)],
+    )
+    assert flags(facts) == [Flag.WANTED, Flag.RECENTLY_ARRESTED, Flag.PENDING_CASE]
+    views = compute_restricted_views(facts, TODAY)
+    # "j" (juvenile hidden, sealed seen) hides nothing here, so it is not stored.
+    assert views == {
+        "s": [PersonStatus.NO_ACTIVE_INVOLVEMENT, [Flag.WANTED]],
+        "js": [PersonStatus.NO_ACTIVE_INVOLVEMENT, [Flag.WANTED]],
+    }
+
+
+def test_juvenile_and_sealed_cases_are_hidden_each_by_its_own_key() -> None:
+    facts = replace(
+        NOTHING,
+        cases=[
+            case(status=CaseStatus.PENDING, is_juvenile=True),
+            case(status=CaseStatus.PENDING, is_sealed=True, bail_amount=Decimal("500")),
+        ],
+    )
+    views = compute_restricted_views(facts, TODAY)
+    pending = [PersonStatus.PRETRIAL, [Flag.PENDING_CASE]]
+    assert views["j"] == [PersonStatus.PRETRIAL, [Flag.PENDING_CASE, Flag.BAIL_CONDITIONS]]
+    assert views["s"] == pending
+    assert views["js"] == [PersonStatus.NO_ACTIVE_INVOLVEMENT, []]
+
+
+@pytest.mark.django_db
+def test_recompute_and_intake_refresh_store_the_restricted_views() -> None:
+    person = PersonFactory.create()
+    CaseFactory.create(person=person, status=CaseStatus.PENDING, is_juvenile=True)
+    assert person_recompute(person, today=TODAY)
+    person.refresh_from_db()
+    assert person.flags == [Flag.PENDING_CASE]
+    assert person.restricted_views == {
+        "j": [PersonStatus.NO_ACTIVE_INVOLVEMENT, []],
+        "js": [PersonStatus.NO_ACTIVE_INVOLVEMENT, []],
+    }
+    CaseFactory.create(person=person, status=CaseStatus.PENDING)
+    persons_refresh([person.pk])
+    person.refresh_from_db()
+    assert person.restricted_views == {
+        "j": [PersonStatus.PRETRIAL, [Flag.PENDING_CASE]],
+        "js": [PersonStatus.PRETRIAL, [Flag.PENDING_CASE]],
+    }
+
+
+@pytest.mark.django_db
+def test_a_person_without_hidden_cases_stores_an_empty_view() -> None:
+    person = PersonFactory.create()
+    person_recompute(person, today=TODAY)
+    person.refresh_from_db()
+    assert person.restricted_views == {}
