@@ -140,6 +140,27 @@ def _ensure_vehicles(count: int, seed: int) -> None:
         print(f"the population holds {have:,} synthetic vehicles", flush=True)
 
 
+# What the searches read: the name keys' index, names, persons, the plate index and the
+# vehicles (about 2.3 GB at a million persons).
+PREWARMED = ("obts_namekey_pkey", "obts_personname", "obts_person", "vehicle_plate", "ciss_vehicle")
+
+
+def _prewarm() -> None:
+    """Read what the searches use into memory first (``pg_prewarm``), as on a server that
+    has been answering searches for a while; otherwise the first minutes measure the disk
+    (name + dob p95 66 ms on a machine just started, 29 ms warm)."""
+    from django.db import DatabaseError, connection
+
+    with connection.cursor() as cursor:
+        try:
+            cursor.execute("CREATE EXTENSION IF NOT EXISTS pg_prewarm")
+        except DatabaseError as error:  # a server without the contrib module
+            print(f"  pg_prewarm unavailable ({error}); measuring with a cold cache")
+            return
+        for relation in PREWARMED:
+            cursor.execute("SELECT pg_prewarm(%s, 'read')", [relation])
+
+
 def _population() -> dict[str, int]:
     from django.db import connection
 
@@ -467,6 +488,7 @@ def main(argv: list[str] | None = None) -> int:
 
     population_database(args.database, args.persons)
     _ensure_vehicles(args.persons if args.vehicles is None else args.vehicles, args.seed)
+    _prewarm()
     settings.DEBUG = False  # no query log, no debug cursor
     if "testserver" not in settings.ALLOWED_HOSTS:
         settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]

@@ -43,8 +43,11 @@ class ApiKeyAuthentication(BaseAuthentication):
         prefix = split_key(key)
         client = None
         if prefix:
-            # The prefix is unique: no ORDER BY or LIMIT for the database to plan.
-            found = list(ApiClient.objects.select_related("agency").filter(key_prefix=prefix))
+            # The prefix is unique: no ORDER BY (the model orders by agency name) or LIMIT
+            # for the ORM to compile and the database to plan, on every API request.
+            found = list(
+                ApiClient.objects.select_related("agency").filter(key_prefix=prefix).order_by()
+            )
             client = found[0] if found else None
         if client is None or not client.key_matches(key):
             raise exceptions.AuthenticationFailed("The API key is not valid.")
