@@ -63,6 +63,8 @@ DEFAULT_HOPS = 2
 MAX_HOPS = 2
 PER_NODE_LIMIT = 25
 NODE_CAP = 150
+# Off-file people and vehicles listed on an event before "and N more".
+MAX_NAMED = 20
 
 ASSOCIATIONS_VIEWED = "ciss.associations.viewed"
 audit.register_actions({ASSOCIATIONS_VIEWED: "CISS: associations viewed"})
@@ -127,6 +129,10 @@ class Node:
     flags: tuple[str, ...]
     distance: int
     more: bool = False
+    # An event's people and vehicles that match no record on file, as the report names
+    # them ("Dana Doe (witness)", "CT 7XY123 (suspect vehicle)"): not nodes, since there
+    # is nothing to follow from them, but part of what the event links.
+    named: tuple[str, ...] = ()
 
     @property
     def ref(self) -> Ref:
@@ -602,6 +608,30 @@ def _vehicle_nodes(pks: list[int]) -> dict[int, _Label]:
     return nodes
 
 
+def _named_off_file(pks: list[int]) -> dict[int, tuple[str, ...]]:
+    """Per event, the people and vehicles its report names that match nothing on file
+    (at most ``MAX_NAMED`` each, then how many more): two queries."""
+    named: dict[int, list[str]] = defaultdict(list)
+    people = IncidentPerson.objects.filter(incident_id__in=pks, person__isnull=True).order_by(
+        "incident_id", "pk"
+    )
+    for who in people:
+        name = who.name or "Unnamed person"
+        named[who.incident_id].append(f"{name} ({_incident_role(who.role)})")
+    vehicles = IncidentVehicle.objects.filter(incident_id__in=pks, vehicle__isnull=True).order_by(
+        "incident_id", "pk"
+    )
+    for car in vehicles:
+        plate = " ".join(part for part in (car.plate_state, car.plate) if part)
+        what = plate or car.description or "Vehicle without a plate"
+        named[car.incident_id].append(f"{what} ({_vehicle_role(car.role)})")
+    return {
+        pk: tuple(names[:MAX_NAMED])
+        + ((f"and {len(names) - MAX_NAMED} more",) if len(names) > MAX_NAMED else ())
+        for pk, names in named.items()
+    }
+
+
 def _incident_nodes(pks: list[int]) -> dict[int, _Label]:
     nodes: dict[int, _Label] = {}
     for incident in Incident.objects.filter(pk__in=pks):
@@ -651,6 +681,7 @@ def _nodes(walk: _Walk) -> dict[Key, Node]:
     for kind, ident in walk.distance:
         by_kind[kind].append(ident)
     labelled: dict[Key, Node] = {}
+    named = _named_off_file(by_kind[Kind.INCIDENT]) if by_kind.get(Kind.INCIDENT) else {}
     for kind, idents in by_kind.items():
         if kind == Kind.LOCATION:
             details = {key: (key, key, "", ()) for key in idents}
@@ -666,6 +697,7 @@ def _nodes(walk: _Walk) -> dict[Key, Node]:
                 flags=flags,
                 distance=walk.distance[key],
                 more=key in walk.cut,
+                named=named.get(ident, ()) if kind == Kind.INCIDENT else (),
             )
     return labelled
 

@@ -47,6 +47,14 @@ class NodeSerializer(NodeRefSerializer):
             "more": serializers.BooleanField(
                 help_text="The record has links that were not followed (its fan-out was cut)."
             ),
+            "named": serializers.ListField(
+                child=serializers.CharField(),
+                help_text=(
+                    "An event's people and vehicles that match no record on file, as the "
+                    'report names them with their role ("Dana Doe (witness)"); empty for '
+                    "other records."
+                ),
+            ),
         }
 
 

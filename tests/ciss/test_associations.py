@@ -16,7 +16,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from ciss.associations import ASSOCIATIONS_VIEWED, Kind, associations
+from ciss.associations import ASSOCIATIONS_VIEWED, MAX_NAMED, Kind, associations
 from ciss.models import (
     Incident,
     IncidentPerson,
@@ -300,6 +300,47 @@ def test_two_hops_reach_the_other_person_of_an_event(
     bob_rows = rows(response, entry(Kind.PERSON, scene.bob.public_id))
     assert "Victim" in bob_rows
     assert "Burglary" in bob_rows  # via the event
+
+
+def test_people_and_vehicles_not_on_file_are_listed_with_their_event(
+    signed_in: SignIn, officer: User, scene: Scene, client: Client, records_key: str
+) -> None:
+    IncidentPerson.objects.create(
+        incident=scene.burglary, name="Dana Doe", role=IncidentRole.WITNESS
+    )
+    IncidentVehicle.objects.create(
+        incident=scene.burglary, plate="7XY123", plate_state="NY", role=VehicleRole.SUSPECT
+    )
+    named = "Dana Doe (witness); NY 7XY123 (suspect vehicle)"
+    from_ann = signed_in(officer).get(page_url(Kind.PERSON, scene.ann.public_id))
+    assert f"Also named, not on file: {named}" in rows(
+        from_ann, entry(Kind.INCIDENT, scene.burglary.public_id)
+    )
+    from_event = signed_in(officer).get(page_url(Kind.INCIDENT, scene.burglary.public_id))
+    assert f"Also named in the report, not on file: {named}" in text(from_event)
+    body = api_get(
+        client,
+        records_key,
+        kind=Kind.INCIDENT,
+        id=str(scene.burglary.public_id),
+        purpose=Purpose.CRIMINAL_INVESTIGATION,
+    ).json()
+    assert body["start"]["named"] == ["Dana Doe (witness)", "NY 7XY123 (suspect vehicle)"]
+    people = {node["id"]: node for node in body["nodes"] if node["kind"] == Kind.PERSON}
+    assert all(node["named"] == [] for node in people.values())
+
+
+def test_an_event_naming_many_off_file_people_lists_the_first_and_counts_the_rest(
+    scene: Scene,
+) -> None:
+    for n in range(MAX_NAMED + 3):
+        IncidentPerson.objects.create(
+            incident=scene.burglary, name=f"Person {n:02d}", role=IncidentRole.INVOLVED
+        )
+    graph = associations(Kind.INCIDENT, str(scene.burglary.public_id), visibility=EVERYTHING)
+    assert graph.start.named[0] == "Person 00 (involved)"
+    assert graph.start.named[-1] == "and 3 more"
+    assert len(graph.start.named) == MAX_NAMED + 1
 
 
 def test_two_hops_reach_another_resident_of_the_same_address(
@@ -603,7 +644,7 @@ def test_api_answers_start_nodes_edges_and_truncated(
     assert start["id"] == str(scene.ann.public_id)
     assert start["flags"] == [Flag.WANTED]
     assert start["distance"] == 0
-    assert set(start) == {"kind", "id", "label", "detail", "flags", "distance", "more"}
+    assert set(start) == {"kind", "id", "label", "detail", "flags", "distance", "more", "named"}
     by_id = {node["id"]: node for node in body["nodes"]}
     assert by_id[str(scene.bob.public_id)]["distance"] == 2
     assert by_id[str(scene.case.public_id)]["kind"] == Kind.CASE  # records:read grants history
