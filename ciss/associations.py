@@ -54,6 +54,7 @@ from ciss.models import (
     Vehicle,
     VehicleRole,
 )
+from obts.addresses import typed_location_key
 from obts.models import Address, Case, Flag, Person, PersonName
 from obts.selectors import MAX_MERGE_HOPS, Visibility
 from portal import audit
@@ -726,10 +727,12 @@ def _start(kind: str, ident: str, visibility: Visibility) -> _Start:
     it exists), PermissionDenied when the reader may not see its kind at all."""
     ident = ident.strip()
     if kind == Kind.LOCATION:
-        place = Location.objects.filter(key=ident).first()
-        if place is None and not Address.objects.filter(location_key=ident).exists():
-            raise Http404(f"No address {ident!r} is on file.")
-        return _Start((Kind.LOCATION, ident), place, ident, [])
+        # The key the nodes carry, or an address as a person types it.
+        for key in dict.fromkeys((ident, typed_location_key(ident))):
+            place = Location.objects.filter(key=key).first()
+            if key and (place is not None or Address.objects.filter(location_key=key).exists()):
+                return _Start((Kind.LOCATION, key), place, ident, [])
+        raise Http404(f"No address {ident!r} is on file.")
     if kind == Kind.PERSON:
         public_id = _uuid(ident, "person")
         person = Person.objects.filter(public_id=public_id).first()

@@ -188,3 +188,14 @@ def location_key(
     line1: str, line2: str = "", city: str = "", state: str = "", postal_code: str = ""
 ) -> str:
     return normalize_address(line1, line2, city, state, postal_code).key
+
+
+def typed_location_key(text: str) -> str:
+    """The key of an address typed on one line with commas, "street[, unit], city, state
+    [zip]" ("12 North Main Street, Apt 3, Hartford, CT 06103"); empty when it has fewer
+    than three parts."""
+    parts = [part.strip() for part in text.split(",")]
+    if len(parts) < 3 or not all(parts):
+        return ""
+    state, _, postal_code = parts[-1].partition(" ")
+    return location_key(parts[0], " ".join(parts[1:-2]), parts[-2], state, postal_code)

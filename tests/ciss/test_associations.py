@@ -31,7 +31,7 @@ from ciss.models import (
 )
 from ciss.plates import plate_key
 from obts.access import RECORD_VIEWED, Purpose
-from obts.addresses import normalize_address
+from obts.addresses import normalize_address, typed_location_key
 from obts.models import Address, Case, Flag, Person, PersonSource
 from obts.selectors import Visibility
 from portal.models import Agency, AuditEvent, User
@@ -283,6 +283,25 @@ def test_a_look_from_an_address_is_audited_under_its_key(
     signed_in(officer).get(page_url(Kind.LOCATION, scene.home.location_key))
     event = AuditEvent.objects.get(action=ASSOCIATIONS_VIEWED)
     assert (event.object_type, event.object_id) == ("ciss.location", scene.home.location_key)
+
+
+def test_an_address_typed_as_people_write_it_finds_its_place(
+    signed_in: SignIn, officer: User, scene: Scene
+) -> None:
+    typed = "8 Stanley Street, Hartford, CT 06106"
+    response = signed_in(officer).get(page_url(Kind.LOCATION, typed))
+    assert response.status_code == 200
+    assert rows(response, entry(Kind.PERSON, scene.cal.public_id))
+    event = AuditEvent.objects.get(action=ASSOCIATIONS_VIEWED)
+    assert event.object_id == scene.home.location_key
+
+
+def test_typed_location_keys_need_street_city_and_state() -> None:
+    assert typed_location_key("12 North Main Street, Apt 3, Hartford, CT 06103") == (
+        "12 N MAIN ST APT 3, HARTFORD, CT"
+    )
+    assert typed_location_key("12 North Main Street, Hartford") == ""
+    assert typed_location_key("12 Main St, , CT") == ""
 
 
 # ---------------------------------------------------------------------------------------
