@@ -12,6 +12,7 @@ class PortalConfig(AppConfig):
         from portal.audit_actions import PORTAL_ACTIONS
 
         register_actions(PORTAL_ACTIONS)
+        import portal.api.authentication  # clears cached API clients when one is saved
         import portal.api.schema  # noqa: F401  (registers the OpenAPI auth scheme)
 
 

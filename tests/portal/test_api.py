@@ -426,6 +426,63 @@ def test_list_shows_the_key_prefix_but_not_the_key(security_client: Client, agen
     assert key.encode() not in response.content
 
 
+def test_a_key_in_use_stops_at_once_when_revoked(
+    client: Client, api_client_and_key: tuple[ApiClient, str], administrator: User
+) -> None:
+    # The client is cached after its first request; revoking clears it.
+    api_client, key = api_client_and_key
+    assert _whoami(client, _bearer(key)).status_code == 200
+    services.api_client_revoke(actor=administrator, client=api_client, request=None)
+    assert _whoami(client, _bearer(key)).json()["detail"] == "The API key was revoked."
+
+
+def test_a_replaced_key_in_use_stops_at_once(
+    client: Client, api_client_and_key: tuple[ApiClient, str], administrator: User
+) -> None:
+    api_client, old_key = api_client_and_key
+    assert _whoami(client, _bearer(old_key)).status_code == 200
+    _, new_key, _ = services.api_client_issue_key(
+        actor=administrator,
+        agency=api_client.agency,
+        name=api_client.name,
+        scopes=api_client.scopes,
+        request=None,
+    )
+    assert _whoami(client, _bearer(old_key)).status_code == 401
+    assert _whoami(client, _bearer(new_key)).status_code == 200
+
+
+def test_a_key_in_use_stops_at_once_when_its_agency_is_deactivated(
+    client: Client, api_client_and_key: tuple[ApiClient, str], agency: Agency
+) -> None:
+    _, key = api_client_and_key
+    assert _whoami(client, _bearer(key)).status_code == 200
+    agency.is_active = False
+    agency.save()
+    assert _whoami(client, _bearer(key)).json()["detail"] == "The key's agency is not active."
+
+
+def test_a_scope_taken_from_a_key_in_use_is_refused_at_once(
+    client: Client, api_client_and_key: tuple[ApiClient, str]
+) -> None:
+    api_client, key = api_client_and_key
+    assert _whoami(client, _bearer(key)).status_code == 200
+    api_client.scopes = [ApiScope.RECORDS_READ]
+    api_client.save(update_fields=["scopes"])
+    response = client.get(
+        reverse("api-search-vehicles"), {"plate": "ABC1234"}, headers=_bearer(key)
+    )
+    assert response.status_code == 403
+
+
+def test_a_key_in_use_is_not_read_from_the_database_again(
+    client: Client, key: str, django_assert_num_queries: Any
+) -> None:
+    _whoami(client, _bearer(key))  # reads the client and stamps its last use
+    with django_assert_num_queries(0):
+        assert _whoami(client, _bearer(key)).status_code == 200
+
+
 def test_revoking_a_client_stops_its_key(
     security_client: Client, api_client_and_key: tuple[ApiClient, str], client: Client
 ) -> None:
