@@ -27,7 +27,8 @@ from django.utils import timezone
 from ciss.models import RegistrationStatus, Vehicle
 from ciss.plates import PLATE_MAX, normalize_vin, plate_key, wildcard_regex
 from obts.access import API_VISIBILITY, visibility_for
-from obts.selectors import Visibility
+from obts.models import Person
+from obts.selectors import MAX_MERGE_HOPS, Visibility
 from obts.services.matching import flags_as_seen
 from portal import audit
 from portal.models import ApiClient, User
@@ -113,9 +114,9 @@ def search_vehicles(
     query: VehicleQuery, *, visibility: Visibility = API_VISIBILITY, today: date | None = None
 ) -> list[VehicleResult]:
     """The vehicles ``query`` describes, exact matches first, at most ``query.limit``.
-    One query: the vehicles with their owners (and the persons owners were merged into),
-    whose flags are read as ``visibility`` sees them (``Person.restricted_views``), as
-    person search does."""
+    One query: the vehicles with their owners, whose flags are read as ``visibility``
+    sees them (``Person.restricted_views``), as person search does; one more per merge
+    hop only when an owner was merged into another person (shown as that person)."""
     today = today or timezone.localdate()
     partial = any(c in WILDCARDS for c in query.plate)
     conditions = [Q(vin=query.vin)] if query.vin else []
@@ -129,7 +130,9 @@ def search_vehicles(
         conditions.append(by_plate)
     if not conditions:
         return []
-    found = Vehicle.objects.select_related("person__merged_into").filter(
+    # The owner only: joining the person an owner was merged into as well costs more to
+    # compile than the rare merged owner costs to read after.
+    found = Vehicle.objects.select_related("person").filter(
         functools.reduce(operator.or_, conditions)
     )
     vehicles = [] if partial else list(found[:EXACT_CAP])
@@ -139,21 +142,53 @@ def search_vehicles(
         # A whole plate or a VIN matches a handful of rows: ordering them here spares the
         # ORM compiling an ORDER BY, a good part of this lookup's time.
         vehicles = sorted(vehicles, key=lambda v: (v.plate_state, v.plate, v.pk))[: query.limit]
-    owners = {
-        owner.pk: owner
-        for owner in (
-            vehicle.person.merged_into or vehicle.person
+    survivors = _survivors(
+        {
+            vehicle.person.merged_into_id
             for vehicle in vehicles
-            if vehicle.person is not None
-        )
-    }
+            if vehicle.person is not None and vehicle.person.merged_into_id is not None
+        }
+    )
+    owner_of: dict[int, Person] = {}
+    for vehicle in vehicles:
+        person = vehicle.person
+        if person is not None:
+            merged = person.merged_into_id
+            owner_of[vehicle.pk] = survivors.get(merged, person) if merged else person
+    owners = {owner.pk: owner for owner in owner_of.values()}
     seen = flags_as_seen(list(owners.values()), visibility, today)
-    results = [_result(vehicle, query, partial, today, seen) for vehicle in vehicles]
+    results = [
+        _result(vehicle, owner_of.get(vehicle.pk), query, partial, today, seen)
+        for vehicle in vehicles
+    ]
     return sorted(results, key=lambda result: MATCH_ORDER.index(result.matched))
+
+
+def _survivors(merged_into: set[int]) -> dict[int, Person]:
+    """For each id an owner was merged into, the person that chain ends at (a merge of a
+    merge is followed, up to ``MAX_MERGE_HOPS``): one query per hop."""
+    loaded: dict[int, Person] = {}
+    wanted = set(merged_into)
+    for _ in range(MAX_MERGE_HOPS + 1):
+        wanted -= loaded.keys()
+        if not wanted:
+            break
+        loaded |= {person.pk: person for person in Person.objects.filter(pk__in=wanted)}
+        wanted = {p.merged_into_id for p in loaded.values() if p.merged_into_id is not None}
+
+    def end_of_chain(person: Person) -> Person:
+        for _ in range(MAX_MERGE_HOPS):
+            if person.merged_into_id is None or person.merged_into_id not in loaded:
+                break
+            person = loaded[person.merged_into_id]
+        return person
+
+    return {pk: end_of_chain(loaded[pk]) for pk in merged_into if pk in loaded}
 
 
 def _result(
     vehicle: Vehicle,
+    person: Person | None,
     query: VehicleQuery,
     partial: bool,
     today: date,
@@ -172,9 +207,7 @@ def _result(
     if expired and status == RegistrationStatus.VALID:
         status = RegistrationStatus.EXPIRED
     owner = None
-    if vehicle.person is not None:
-        # An owner merged into another person is shown as the survivor.
-        person = vehicle.person.merged_into or vehicle.person
+    if person is not None:  # an owner merged into another person is the survivor
         owner = Owner(
             pk=person.pk,
             id=str(person.public_id),

@@ -195,3 +195,18 @@ def test_a_plate_in_many_states_comes_in_state_order_up_to_the_limit(
         "RI ABC1234",
         "CT ABCI234",
     ]
+
+
+def test_an_owner_merged_twice_is_shown_as_the_last_survivor(
+    django_assert_num_queries: Any,
+) -> None:
+    last = PersonFactory.create()
+    person_recompute(last)  # restricted views stored, as intake does
+    middle = PersonFactory.create(merged_into=last)
+    add("ABC1234", person=PersonFactory.create(merged_into=middle))
+    add("XYZ9876", person=PersonFactory.create())
+    # The vehicle with its owner, then one query per merge hop.
+    with django_assert_num_queries(3):
+        (result,) = search_vehicles(parse_query(plate="ABC1234"), today=TODAY)
+    assert result.owner is not None
+    assert result.owner.id == str(last.public_id)
