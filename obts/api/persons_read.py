@@ -31,6 +31,7 @@ from obts.api.intake_serializers import AddressOutSerializer
 from obts.models import Flag, PersonStatus, Supervision
 from obts.selectors import survivor_of
 from portal.api.authentication import request_client
+from portal.api.plain import plain
 from portal.models.api_clients import ApiScope
 
 
@@ -231,6 +232,11 @@ class PersonRecordSerializer(serializers.Serializer[PersonRecordView]):
     timeline = TimelineEventSerializer(many=True)
 
 
+# What PersonRecordSerializer(view).data gives, without DRF's per-object cost: a heavy
+# record is some 700 objects (tests compare the two).
+record_payload = plain(PersonRecordSerializer)
+
+
 PURPOSE_PARAMETER = OpenApiParameter(
     "purpose",
     OpenApiTypes.STR,
@@ -284,7 +290,7 @@ class PersonDetailView(APIView):
             view = access_person_record(
                 client, public_id, today=today, survivor=(person, merged_ids)
             )
-            entry = {"data": PersonRecordSerializer(view).data, "shown": view.shown()}
+            entry = {"data": record_payload(view), "shown": view.shown()}
             record_cache.put(cache_key, entry)
         shown_viewed(
             person,

@@ -1,15 +1,18 @@
 """``GET /api/v1/persons/{id}``: shape as CONTRACT §3, what API clients see, errors,
 audit, the OpenAPI schema and the query count."""
 
+import json
 import uuid
 from typing import TYPE_CHECKING, Any
 
 import pytest
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
-from obts.access import RECORD_VIEWED
+from obts.access import RECORD_VIEWED, access_person_record
+from obts.api.persons_read import PersonRecordSerializer
 from obts.models import Person
 from portal.models import Agency, ApiClient, AuditEvent
 from portal.models.api_clients import ApiScope
@@ -265,6 +268,21 @@ def test_heavy_person_is_served_in_a_fixed_number_of_queries(
         response = get(client, person, key)
     assert response.status_code == 200
     assert len(response.json()["cases"]) == 20
+
+
+def test_the_record_served_is_what_the_documented_serializer_gives(
+    client: Client, records_client: tuple[ApiClient, str]
+) -> None:
+    api_client, key = records_client
+    # The view builds the answer with portal.api.plain; the serializer documents it.
+    person = heavy_person()
+    SupervisionFactory.create(person=person, violations=[{"date": "2024-01-01"}, "not a dict"])
+    served = get(client, person, key).json()
+    view = access_person_record(api_client, person.public_id)
+    documented = json.loads(json.dumps(PersonRecordSerializer(view).data, cls=DjangoJSONEncoder))
+    assert served == documented
+    assert len(served["cases"]) == 20
+    assert served["sentences"][0]["calculation"]
 
 
 def test_violations_as_sent_by_the_source_are_served_with_every_key(
