@@ -32,7 +32,7 @@ from ciss.subscriptions import queue_exchange_alerts
 from ciss.tasks import deliver_exchange, send_alerts
 from obts.models import Case, Person
 from obts.services.feeds import FeedKind, feed_kind, feed_records_upsert
-from obts.services.intake import Outcome, RecordResult, Submitter
+from obts.services.intake import APPLIED, Outcome, RecordResult, Submitter
 from obts.services.persons import persons_upsert
 from obts.services.status_refresh import persons_refresh
 from portal import audit
@@ -180,14 +180,20 @@ def _accept(payload: dict[str, Any], *, key: str, digest: str, api_client: ApiCl
         if occurred is None:  # the schema requires it for every type but schedules
             raise InvalidExchange({"occurred_at": ["This field is required."]})
         if kind == ExchangeType.INFRACTION:
-            written += _record_infractions(
+            recorded = _record_infractions(
                 exchange, payload, person=person, occurred=occurred, submitter=submitter
             )
+            written += recorded
+            applied = any(entry["result"] in APPLIED for entry in recorded)
         else:
-            exchange.case = _record_case(
+            exchange.case, applied = _record_case(
                 exchange, payload, person=person, occurred=occurred, submitter=submitter
             )
             written.append(_written("cases", exchange.case.public_id, "recorded"))
+        # The person's status and flags, once, after everything about them is written: a
+        # feed upsert that applied refreshed them already, one that changed nothing did not.
+        if not applied:
+            persons_refresh([person.pk])
 
     recipients = recipients_for(exchange, arresting_ori=arresting_ori)
     deliveries = Delivery.objects.bulk_create(
@@ -307,7 +313,8 @@ def _subject_person(
         "dob": subject.get("dob") or None,
         "addresses": [subject["address"]] if (subject.get("address") or {}).get("line1") else [],
     }
-    [result] = persons_upsert([record], submitter=submitter)
+    # The status refresh waits for the case or infractions recorded next (_accept).
+    [result] = persons_upsert([record], submitter=submitter, refresh=False)
     _raise_for("subject", result)
     person: Person = result.instance
     match = result.details.get("match")
@@ -340,7 +347,9 @@ def _record_case(
     person: Person,
     occurred: datetime,
     submitter: Submitter,
-) -> Case:
+) -> tuple[Case, bool]:
+    """The arrest's case and charges; and whether the upsert wrote (and so refreshed the
+    person's status)."""
     record = {
         "source_system": _source(exchange),
         "source_id": exchange.incident_number,
@@ -365,7 +374,7 @@ def _record_case(
     [result] = feed_records_upsert(_feed("cases"), [record], submitter=submitter)
     _raise_for("", result)
     case: Case = result.instance
-    return case
+    return case, result.applied
 
 
 def _record_infractions(

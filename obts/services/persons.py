@@ -131,10 +131,17 @@ class PersonRecordInput:
         return "", ""
 
 
-def persons_upsert(records: Sequence[Any], *, submitter: Submitter) -> list[RecordResult]:
+def persons_upsert(
+    records: Sequence[Any], *, submitter: Submitter, refresh: bool = True
+) -> list[RecordResult]:
     """Upsert person records (parsed JSON, one per element); one result per record, in
     order. Refuses more than ``BATCH_LIMIT`` (``BatchTooLarge``); bad records are results
-    with field errors, never exceptions."""
+    with field errors, never exceptions.
+
+    ``refresh=False`` leaves recomputing the persons' status and flags to the caller, who
+    must run ``persons_refresh`` on them in the same transaction: for a caller that
+    records more about the person next (an arrest notice's case), so that it is done
+    once."""
     check_batch_size(list(records))
     results: list[RecordResult | None] = [None] * len(records)
     valid: list[tuple[int, PersonRecordInput]] = []
@@ -152,7 +159,7 @@ def persons_upsert(records: Sequence[Any], *, submitter: Submitter) -> list[Reco
 
     if valid:
         with transaction.atomic():
-            for result in _upsert_valid(valid, submitter):
+            for result in _upsert_valid(valid, submitter, refresh=refresh):
                 results[result.index] = result
     return [result for result in results if result is not None]
 
@@ -182,7 +189,7 @@ def _stored_sources(keys: set[SourceKey]) -> dict[SourceKey, PersonSource]:
 
 
 def _upsert_valid(
-    valid: list[tuple[int, PersonRecordInput]], submitter: Submitter
+    valid: list[tuple[int, PersonRecordInput]], submitter: Submitter, *, refresh: bool
 ) -> list[RecordResult]:
     keys = Counter((record.source_system, record.source_id) for _, record in valid)
     stored = _stored_sources(set(keys))
@@ -198,7 +205,7 @@ def _upsert_valid(
         results.append(result)
 
     applied = [result for result in results if result.applied]
-    if applied:
+    if applied and refresh:
         persons_refresh({result.instance.pk for result in applied})
     _audit(applied, submitter)
     records_changed(

@@ -1,17 +1,21 @@
 """``POST /api/v1/exchanges/`` and ``GET /api/v1/exchanges/{id}``: the contract's answer,
 idempotency, the sending agency, field errors, and what intake records in OBTS."""
 
+from collections.abc import Iterable
 from datetime import date
+from typing import Any
 
 import pytest
 from django.test import Client
 from django.urls import reverse
 
+from ciss.exchanges import intake
 from ciss.models import Delivery, DeliveryStatus, Exchange, ExchangeStatus
-from obts.models import Case, CustodyPeriod, Infraction, Person
+from obts.models import Case, CustodyPeriod, Flag, Infraction, Person, PersonStatus
 from obts.selectors import Visibility, person_record, person_timeline
 from obts.services.intake import Submitter
 from obts.services.persons import persons_upsert
+from obts.services.status_refresh import persons_refresh
 from portal.models import AgencyKind, AuditEvent
 from portal.models.api_clients import ApiScope
 from portal.roles import Claim, Role
@@ -81,6 +85,36 @@ def test_notice_records_the_person_case_and_charges(client: Client, court: Court
     record = person_record(person.public_id, Visibility(criminal_history=True))
     summaries = [event["summary"] for event in person_timeline(record)]
     assert any(s.startswith("Arrested by CT0006400, incident 2026-000123") for s in summaries)
+
+
+def test_notice_leaves_the_persons_status_and_flags_computed(client: Client, court: Court) -> None:
+    body = submit(client, court.key, notice()).json()
+    person = Person.objects.get(public_id=body["person_id"])
+    assert person.status == PersonStatus.PRETRIAL
+    assert Flag.PENDING_CASE in person.flags
+    assert person.status_computed_at is not None
+    assert person.restricted_views == {}
+
+
+def test_a_notice_whose_case_changed_nothing_still_refreshes_the_person(
+    client: Client, court: Court, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The status refresh is left to the case upsert; one that wrote nothing did not do it.
+    record_case = intake._record_case
+    monkeypatch.setattr(
+        intake, "_record_case", lambda *args, **kwargs: (record_case(*args, **kwargs)[0], False)
+    )
+    refreshed: list[set[int]] = []
+
+    def refresh(pks: Iterable[int], **kwargs: Any) -> None:
+        refreshed.append(set(pks))
+        persons_refresh(pks, **kwargs)
+
+    monkeypatch.setattr(intake, "persons_refresh", refresh)
+    body = submit(client, court.key, notice()).json()
+    person = Person.objects.get(public_id=body["person_id"])
+    assert refreshed == [{person.pk}]
+    assert person.status_computed_at is not None
 
 
 def test_subject_with_a_known_sid_is_linked_to_that_person(client: Client, court: Court) -> None:
