@@ -38,8 +38,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.db import models
-from django.db.models import F, Q, QuerySet, Window
-from django.db.models.functions import RowNumber
+from django.db.models import F, Q, QuerySet
 from django.http import Http404, HttpRequest
 from django.utils import timezone
 
@@ -54,6 +53,7 @@ from ciss.models import (
     Vehicle,
     VehicleRole,
 )
+from ciss.place_search import first_per_group
 from obts.addresses import typed_location_key
 from obts.models import Address, Case, Flag, Person, PersonName
 from obts.selectors import MAX_MERGE_HOPS, Visibility
@@ -211,10 +211,8 @@ _Found = list[tuple[Key, Key, _Link]]
 
 def _capped(queryset: QuerySet[Any], partition: list[str], order: list[Any], limit: int) -> Any:
     """``queryset`` with at most ``limit + 1`` rows per partition (the extra row tells
-    the caller there were more), numbered in the database."""
-    return queryset.annotate(
-        link_rank=Window(RowNumber(), partition_by=[F(name) for name in partition], order_by=order)
-    ).filter(link_rank__lte=limit + 1)
+    the caller there were more)."""
+    return first_per_group(queryset, partition, order, limit + 1)
 
 
 def _pairs_q(pairs: Iterable[tuple[str, str]], number: str, ori: str) -> Q | None:

@@ -371,16 +371,21 @@ def batch_create(
 # Running a batch
 
 
+def _locked(batch_id: int) -> BatchSearch | None:
+    """The batch with its owner, locked for the caller's transaction (not the owner)."""
+    return (
+        BatchSearch.objects.select_for_update(of=("self",))
+        .select_related("owner")
+        .filter(pk=batch_id)
+        .first()
+    )
+
+
 def _claim(batch_id: int, now: datetime) -> BatchSearch | None:
     """Mark the batch running for this run; None when it is not this run's to do: done,
     failed, gone, or running under a worker that may still be alive."""
     with transaction.atomic():
-        batch = (
-            BatchSearch.objects.select_for_update(of=("self",))
-            .select_related("owner")
-            .filter(pk=batch_id)
-            .first()
-        )
+        batch = _locked(batch_id)
         if batch is None:
             return None
         if batch.status == BatchStatus.QUEUED:
@@ -529,12 +534,7 @@ def batch_fail(*, batch_id: int, reason: str) -> BatchSearch | None:
     """Mark a queued or running batch failed with ``reason`` (shown to its owner) and
     audit it; a batch already done or failed is left as it is (None)."""
     with transaction.atomic():
-        batch = (
-            BatchSearch.objects.select_for_update(of=("self",))
-            .select_related("owner")
-            .filter(pk=batch_id)
-            .first()
-        )
+        batch = _locked(batch_id)
         if batch is None or not batch.can("fail"):
             return None
         batch.error = reason[:500]

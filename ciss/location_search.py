@@ -39,9 +39,8 @@ from django.db.models import (
     Subquery,
     Value,
     When,
-    Window,
 )
-from django.db.models.functions import Coalesce, RowNumber
+from django.db.models.functions import Coalesce
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -51,6 +50,7 @@ from ciss.place_search import (
     PersonSummary,
     PlaceQueryError,
     check_limit,
+    first_per_group,
     people_summaries,
     reader_visibility,
     record_search,
@@ -450,16 +450,11 @@ def _add_places(results: dict[str, LocationResult]) -> None:
         result.property_count = location.property_count
     if not key_of:
         return
-    latest = Window(
-        RowNumber(),
-        partition_by=[F("location_id")],
-        order_by=[F("occurred_at").desc(nulls_last=True), F("pk").desc()],
-    )
-    incidents = (
-        Incident.objects.filter(location_id__in=list(key_of))
-        .annotate(rank=latest)
-        .filter(rank__lte=LATEST_INCIDENTS)
-        .order_by("location_id", "rank")
+    incidents = first_per_group(
+        Incident.objects.filter(location_id__in=list(key_of)),
+        ["location_id"],
+        [F("occurred_at").desc(nulls_last=True), F("pk").desc()],
+        LATEST_INCIDENTS,
     )
     for incident in incidents:
         results[key_of[incident.location_id or 0]].incidents.append(
@@ -473,16 +468,11 @@ def _add_places(results: dict[str, LocationResult]) -> None:
             )
         )
     stolen_first = Case(When(status=PropertyStatus.STOLEN, then=Value(0)), default=Value(1))
-    first = Window(
-        RowNumber(),
-        partition_by=[F("location_id")],
-        order_by=[stolen_first.asc(), F("status_date").desc(nulls_last=True), F("pk").desc()],
-    )
-    items = (
-        PropertyItem.objects.filter(location_id__in=list(key_of))
-        .annotate(rank=first)
-        .filter(rank__lte=LISTED_PROPERTY)
-        .order_by("location_id", "rank")
+    items = first_per_group(
+        PropertyItem.objects.filter(location_id__in=list(key_of)),
+        ["location_id"],
+        [stolen_first.asc(), F("status_date").desc(nulls_last=True), F("pk").desc()],
+        LISTED_PROPERTY,
     )
     for item in items:
         results[key_of[item.location_id or 0]].items.append(

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from django.db.models import F, QuerySet, Window
+from django.db.models.functions import RowNumber
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -147,3 +149,11 @@ def record_search(
 def unique(values: Iterable[str]) -> list[str]:
     """``values`` without repeats or empties, in first-seen order (for audit lists)."""
     return list(dict.fromkeys(value for value in values if value))
+
+
+def first_per_group(queryset: QuerySet[Any], group: list[str], order: list[Any], count: int) -> Any:
+    """The first ``count`` rows of ``queryset`` for each value of the ``group`` fields in
+    ``order``, numbered in the database (a window function), so a busy group cannot
+    flood the answer; ordered by group, then rank."""
+    rank = Window(RowNumber(), partition_by=[F(name) for name in group], order_by=order)
+    return queryset.annotate(rank=rank).filter(rank__lte=count).order_by(*group, "rank")

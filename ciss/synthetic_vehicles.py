@@ -15,7 +15,6 @@ rows whose expiry has passed), and a few stolen flags. On PostgreSQL they are wr
 with ``COPY`` (a million in a few minutes); elsewhere with ``bulk_create``.
 """
 
-import io
 import random
 import string
 import uuid
@@ -29,6 +28,7 @@ from django.db import connection, transaction
 from ciss.models import RegistrationStatus, Vehicle
 from ciss.plates import plate_key
 from obts.models import PersonName
+from obts.synthetic_load import copy_rows, copy_text
 
 SOURCE_ID_PREFIX = "SYNV-"
 BATCH = 50_000
@@ -353,29 +353,10 @@ def generate(count: int, *, seed: int = 1, start: int = 0, today: date) -> Itera
         yield written
 
 
-_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
-
-
-def _copy_text(value: object) -> str:
-    if value is None:
-        return "\\N"
-    if isinstance(value, bool):
-        return "t" if value else "f"
-    if isinstance(value, date | datetime):
-        return value.isoformat()
-    return str(value).translate(_COPY_ESCAPES)
-
-
 def _write_copy(rows: list[dict[str, object]]) -> int:
-    buffer = io.StringIO()
-    buffer.writelines(
-        "\t".join(_copy_text(row[column]) for column in COLUMNS) + "\n" for row in rows
-    )
-    buffer.seek(0)
-    table = Vehicle._meta.db_table
-    columns = ", ".join(f'"{column}"' for column in COLUMNS)
+    lines = ("\t".join(copy_text(row[column]) for column in COLUMNS) + "\n" for row in rows)
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.copy_expert(f'COPY "{table}" ({columns}) FROM STDIN', buffer)
+        copy_rows(cursor, Vehicle._meta.db_table, COLUMNS, lines)
     return len(rows)
 
 

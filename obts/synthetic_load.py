@@ -225,7 +225,7 @@ def load_batch(batch: list[SynthPerson], today: Any) -> int:
 _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
 
-def _copy_text(value: Any) -> str:
+def copy_text(value: Any) -> str:
     """One value in COPY's text format."""
     if value is None:
         return "\\N"
@@ -238,7 +238,7 @@ def _copy_text(value: Any) -> str:
     return str(value).translate(_COPY_ESCAPES)
 
 
-def _copy(cursor: Any, table: str, columns: list[str], lines: Iterable[str]) -> None:
+def copy_rows(cursor: Any, table: str, columns: list[str], lines: Iterable[str]) -> None:
     """COPY ``lines`` (rows in COPY's text format, each ending in a newline) into
     ``table``."""
     buffer = io.StringIO()
@@ -281,11 +281,11 @@ def _copy_models(cursor: Any, model: type[Model], objs: list[Model]) -> None:
             if parent is not None:
                 setattr(obj, relation.attname, parent.pk)
     getters = [_getter(f) for f in fields]
-    _copy(
+    copy_rows(
         cursor,
         model._meta.db_table,
         [f.attname for f in fields],
-        ("\t".join([_copy_text(get(obj)) for get in getters]) + "\n" for obj in objs),
+        ("\t".join([copy_text(get(obj)) for get in getters]) + "\n" for obj in objs),
     )
 
 
@@ -299,7 +299,7 @@ def _write_copy(prepared: Prepared) -> int:
         _copy_models(cursor, Address, list(prepared.addresses))
         keys = _name_key_rows(prepared.names)
         lines = (f"{name_id}\t{key}\n" for name_id, key in keys)
-        _copy(cursor, NameKey._meta.db_table, ["name_id", "key"], lines)
+        copy_rows(cursor, NameKey._meta.db_table, ["name_id", "key"], lines)
         for model, rows in prepared.records.items():
             _copy_models(cursor, model, rows)
         _copy_models(cursor, Charge, list(charges))

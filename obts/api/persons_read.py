@@ -232,11 +232,6 @@ class PersonRecordSerializer(serializers.Serializer[PersonRecordView]):
     timeline = TimelineEventSerializer(many=True)
 
 
-# What PersonRecordSerializer(view).data gives, without DRF's per-object cost: a heavy
-# record is some 700 objects (tests compare the two).
-record_payload = plain(PersonRecordSerializer)
-
-
 PURPOSE_PARAMETER = OpenApiParameter(
     "purpose",
     OpenApiTypes.STR,
@@ -290,7 +285,9 @@ class PersonDetailView(APIView):
             view = access_person_record(
                 client, public_id, today=today, survivor=(person, merged_ids)
             )
-            entry = {"data": record_payload(view), "shown": view.shown()}
+            # What PersonRecordSerializer(view).data gives, without DRF's per-object cost:
+            # a heavy record is some 700 objects (tests compare the two).
+            entry = {"data": plain(PersonRecordSerializer)(view), "shown": view.shown()}
             record_cache.put(cache_key, entry)
         shown_viewed(
             person,

@@ -4,17 +4,9 @@ from django.db import migrations, models
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
-from obts.status import Facts, compute_restricted_views
+from obts.status import RECORD_RELATIONS, compute_restricted_views, facts_for
 
 BATCH = 1000
-RELATIONS = (
-    "cases",
-    "custody_periods",
-    "supervisions",
-    "protective_orders",
-    "warrants",
-    "registrations",
-)
 
 
 def fill_restricted_views(apps: Any, schema_editor: Any) -> None:
@@ -33,21 +25,12 @@ def fill_restricted_views(apps: Any, schema_editor: Any) -> None:
         batch = list(
             person_model.objects.filter(Exists(hidden), pk__gt=last)
             .order_by("pk")
-            .prefetch_related(*RELATIONS)[:BATCH]
+            .prefetch_related(*RECORD_RELATIONS)[:BATCH]
         )
         if not batch:
             break
         for person in batch:
-            facts = Facts(
-                caution=person.caution,
-                cases=list(person.cases.all()),
-                custody=list(person.custody_periods.all()),
-                supervisions=list(person.supervisions.all()),
-                orders=list(person.protective_orders.all()),
-                warrants=list(person.warrants.all()),
-                registrations=list(person.registrations.all()),
-            )
-            person.restricted_views = compute_restricted_views(facts, today)
+            person.restricted_views = compute_restricted_views(facts_for(person), today)
         person_model.objects.bulk_update(batch, ["restricted_views"])
         last = batch[-1].pk
 

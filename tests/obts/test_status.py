@@ -1,10 +1,12 @@
 """The definitions of obts.status: each flag, its boundaries, and the status priority."""
 
+import importlib
 from dataclasses import replace
 from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
+from django.apps import apps as django_apps
 from pytest_django.fixtures import Settings as SettingsWrapper
 
 from obts.models import (
@@ -15,6 +17,7 @@ from obts.models import (
     CustodyStatus,
     Flag,
     OrderStatus,
+    Person,
     PersonStatus,
     ProtectiveOrder,
     Registration,
@@ -400,3 +403,20 @@ def test_a_person_without_hidden_cases_stores_an_empty_view() -> None:
     person_recompute(person, today=TODAY)
     person.refresh_from_db()
     assert person.restricted_views == {}
+
+
+@pytest.mark.django_db
+def test_the_migration_fills_the_restricted_views_of_persons_on_file() -> None:
+    fill = importlib.import_module("obts.migrations.0007_person_restricted_views")
+    plain_person = PersonFactory.create()
+    sealed_person = PersonFactory.create()
+    CaseFactory.create(person=sealed_person, status=CaseStatus.PENDING, is_sealed=True)
+    Person.objects.update(restricted_views=None)
+    fill.fill_restricted_views(django_apps, None)
+    plain_person.refresh_from_db()
+    sealed_person.refresh_from_db()
+    assert plain_person.restricted_views == {}
+    assert sealed_person.restricted_views == {
+        "s": [PersonStatus.NO_ACTIVE_INVOLVEMENT, []],
+        "js": [PersonStatus.NO_ACTIVE_INVOLVEMENT, []],
+    }
