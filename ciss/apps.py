@@ -32,3 +32,4 @@ class CissConfig(AppConfig):
         register_navigation("Delivery problems", "ciss:delivery_problems", DELIVERY_WATCHERS)
         register_navigation("Following", "ciss:following", RECORD_ROLES)
         register_change_listener(records_changed_listener)
+        import ciss.exchanges.routing  # noqa: F401  (drops the cached routing book on changes)

@@ -7,16 +7,31 @@ recipient agency: the court of the exchange's court location and that court's st
 attorney (``CourtLocation``), the arresting agency of the case, corrections while the
 person is in custody, or a named agency. A person matched by several rules receives the
 exchange once, under the first rule by name.
+
+Every exchange is routed, and what routing reads changes rarely: the active rules, the
+court locations and the people holding the rules' roles are kept as one ``RoutingBook``
+in the cache (four queries to build, a minute at most). Saving or deleting a rule, a
+court location, an agency, a user (other than signing in), a role or a claim drops the
+book, so the next exchange is routed by what was just saved.
 """
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
-from django.db.models import Q
+from django.core.cache import cache
+from django.db import transaction
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
 
 from ciss.models import CourtLocation, Exchange, RoutingRule, RoutingTarget
 from obts.models import CustodyPeriod
-from portal.models import Agency, AgencyKind, User
+from portal.models import Agency, AgencyKind, ClaimGrant, RoleGrant, User
+
+BOOK_CACHE_KEY = "ciss:routing-book"
+# Changes made through the portal drop the book at once; this bounds only changes made
+# behind its back (SQL).
+BOOK_CACHE_SECONDS = 60
 
 
 @dataclass(frozen=True)
@@ -26,18 +41,117 @@ class Recipient:
     rule: RoutingRule
 
 
+@dataclass
+class RoutingBook:
+    """The active rules (by name, as the database orders them), the court locations by
+    upper-case code, and for each (role, claim) the active users holding both, by pk."""
+
+    rules: list[RoutingRule]
+    locations: dict[str, CourtLocation]
+    holders: dict[tuple[str, str], list[User]] = field(default_factory=dict)
+
+    def applicable(self, exchange: Exchange) -> list[RoutingRule]:
+        sender = exchange.sender_agency
+        court = (exchange.court_code or "").upper()
+        town = (sender.town or "").upper()
+        return [
+            rule
+            for rule in self.rules
+            if rule.exchange_type in ("", exchange.type)
+            and (not rule.court_code or rule.court_code.upper() == court)
+            and (not rule.town or rule.town.upper() == town)
+            and (rule.sending_agency_id is None or rule.sending_agency_id == sender.pk)
+        ]
+
+    def location(self, code: str) -> CourtLocation | None:
+        return self.locations.get(code.upper()) if code else None
+
+    def holders_at(self, rule: RoutingRule, agencies: dict[int, Agency]) -> list[User]:
+        return [
+            user
+            for user in self.holders.get((rule.role, rule.required_claim), [])
+            if user.agency_id in agencies
+        ]
+
+
+def build_book() -> RoutingBook:
+    """The book as the database holds it now (four queries)."""
+    rules = list(
+        RoutingRule.objects.filter(is_active=True).select_related("agency").order_by("name", "pk")
+    )
+    locations: dict[str, CourtLocation] = {}
+    for location in CourtLocation.objects.select_related("court_agency", "prosecutor_agency"):
+        locations.setdefault(location.code.upper(), location)
+    wanted = {(rule.role, rule.required_claim) for rule in rules}
+    roles = {role for role, _ in wanted}
+    claims = {claim for _, claim in wanted if claim}
+    grants = (
+        RoleGrant.objects.filter(role__in=roles, user__is_active=True, user__agency__isnull=False)
+        .select_related("user")
+        .order_by("user_id")
+    )
+    by_role: dict[str, list[User]] = {}
+    for grant in grants:
+        by_role.setdefault(grant.role, []).append(grant.user)
+    held: set[tuple[int, str]] = set(
+        ClaimGrant.objects.filter(
+            claim__in=claims, user_id__in={u.pk for users in by_role.values() for u in users}
+        ).values_list("user_id", "claim")
+    )
+    holders = {
+        (role, claim): [
+            user for user in by_role.get(role, []) if not claim or (user.pk, claim) in held
+        ]
+        for role, claim in wanted
+    }
+    return RoutingBook(rules=rules, locations=locations, holders=holders)
+
+
+def routing_book() -> RoutingBook:
+    """The book from the cache, or built and cached."""
+    book = cache.get(BOOK_CACHE_KEY)
+    if isinstance(book, RoutingBook):
+        return book
+    book = build_book()
+    cache.set(BOOK_CACHE_KEY, book, BOOK_CACHE_SECONDS)
+    return book
+
+
+def forget_book() -> None:
+    """Drop the cached book: now, and again when the transaction commits (a request that
+    read the tables before the commit may have cached the old book meanwhile)."""
+    cache.delete(BOOK_CACHE_KEY)
+    transaction.on_commit(lambda: cache.delete(BOOK_CACHE_KEY))
+
+
+@receiver(post_save, sender=RoutingRule)
+@receiver(post_delete, sender=RoutingRule)
+@receiver(post_save, sender=CourtLocation)
+@receiver(post_delete, sender=CourtLocation)
+@receiver(post_save, sender=Agency)
+@receiver(post_delete, sender=Agency)
+@receiver(post_save, sender=RoleGrant)
+@receiver(post_delete, sender=RoleGrant)
+@receiver(post_save, sender=ClaimGrant)
+@receiver(post_delete, sender=ClaimGrant)
+@receiver(post_delete, sender=User)
+def _routing_changed(sender: type[Any], **kwargs: Any) -> None:
+    forget_book()
+
+
+@receiver(post_save, sender=User)
+def _user_saved(
+    sender: type[User], update_fields: Iterable[str] | None = None, **kwargs: Any
+) -> None:
+    # Signing in saves last_login alone, which routing does not read.
+    if update_fields is not None and set(update_fields) <= {"last_login"}:
+        return
+    forget_book()
+
+
 def applicable_rules(exchange: Exchange) -> list[RoutingRule]:
     """The active rules whose conditions the exchange meets, by name."""
-    sender = exchange.sender_agency
-    return list(
-        RoutingRule.objects.filter(is_active=True)
-        .filter(Q(exchange_type="") | Q(exchange_type=exchange.type))
-        .filter(Q(court_code="") | Q(court_code__iexact=exchange.court_code))
-        .filter(Q(town="") | Q(town__iexact=sender.town))
-        .filter(Q(sending_agency__isnull=True) | Q(sending_agency=sender))
-        .select_related("agency")
-        .order_by("name", "pk")
-    )
+    return routing_book().applicable(exchange)
 
 
 def target_agencies(
@@ -78,32 +192,20 @@ def target_agencies(
 
 
 def court_location(code: str) -> CourtLocation | None:
-    if not code:
-        return None
-    return (
-        CourtLocation.objects.select_related("court_agency", "prosecutor_agency")
-        .filter(code__iexact=code)
-        .first()
-    )
+    return routing_book().location(code)
 
 
 def recipients_for(exchange: Exchange, *, arresting_ori: str) -> list[Recipient]:
     """Every person who receives ``exchange``, once each."""
+    book = routing_book()
     chosen: dict[int, Recipient] = {}
-    location = court_location(exchange.court_code)
-    for rule in applicable_rules(exchange):
+    location = book.location(exchange.court_code)
+    for rule in book.applicable(exchange):
         targets = target_agencies(rule, exchange, arresting_ori=arresting_ori, location=location)
         agencies = {agency.pk: agency for agency in targets}
         if not agencies:
             continue
-        for user in _holders(rule, agencies):
+        for user in book.holders_at(rule, agencies):
             if user.pk not in chosen and user.agency_id is not None:
                 chosen[user.pk] = Recipient(user=user, agency=agencies[user.agency_id], rule=rule)
     return list(chosen.values())
-
-
-def _holders(rule: RoutingRule, agencies: dict[int, Agency]) -> Iterable[User]:
-    users = User.objects.filter(is_active=True, agency_id__in=agencies, role_grants__role=rule.role)
-    if rule.required_claim:
-        users = users.filter(claim_grants__claim=rule.required_claim)
-    return users.distinct().order_by("pk")

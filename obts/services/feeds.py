@@ -254,7 +254,9 @@ def feed_records_upsert(
             results[index] = error_result(index, error)
 
     if valid:
-        with transaction.atomic():
+        # Records that the database refuses are undone in their own savepoints; the batch
+        # as a whole needs none of its own when the caller's transaction holds it.
+        with transaction.atomic(savepoint=False):
             for result in _upsert_valid(kind, valid, submitter):
                 results[result.index] = result
     return [result for result in results if result is not None]
