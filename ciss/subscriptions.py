@@ -33,7 +33,6 @@ from django.utils import timezone
 from ciss.models import (
     Cadence,
     Delivery,
-    Exchange,
     Incident,
     IncidentPerson,
     IncidentVehicle,
@@ -61,9 +60,6 @@ RENEWED = "ciss.subscription.renewed"
 CADENCE_CHANGED = "ciss.subscription.cadence_changed"
 ALERTS_VIEWED = "ciss.subscription.alerts_viewed"
 RECENT_ALERTS = 50
-# Exchange intake names the records it writes "RMS <sender ORI>", by incident number
-# (``ciss.exchanges.intake._source``); the exchange's own alert covers them.
-EXCHANGE_SOURCE_PREFIX = "RMS "
 
 
 class FollowRefused(Exception):
@@ -404,32 +400,6 @@ def queue_exchange_alerts(exchange_id: int) -> bool:
     return True
 
 
-def _written_by_exchanges(sources: tuple[tuple[str, str], ...]) -> set[tuple[str, str]]:
-    """The sources among ``sources`` that exchange intake wrote: the exchange alerts
-    its followers itself, so these records must not alert them a second time."""
-    candidates = {
-        (system, source_id)
-        for system, source_id in sources
-        if system.startswith(EXCHANGE_SOURCE_PREFIX)
-    }
-    if not candidates:
-        return set()
-    condition = Q(pk__in=[])
-    for system, source_id in candidates:
-        condition |= Q(
-            sender_agency__ori=system.removeprefix(EXCHANGE_SOURCE_PREFIX),
-            incident_number=source_id.split("/", 1)[0],
-        )
-    sent = set(
-        Exchange.objects.filter(condition).values_list("sender_agency__ori", "incident_number")
-    )
-    return {
-        (system, source_id)
-        for system, source_id in candidates
-        if (system.removeprefix(EXCHANGE_SOURCE_PREFIX), source_id.split("/", 1)[0]) in sent
-    }
-
-
 def _named_in_incidents(incident_ids: list[int]) -> tuple[set[int], set[tuple[str, str]]]:
     """The persons and plates incident reports name (two queries for the whole change)."""
     persons = set(
@@ -449,16 +419,13 @@ def _named_in_incidents(incident_ids: list[int]) -> tuple[set[int], set[tuple[st
 def records_changed_listener(change: RecordsChange) -> None:
     """Queue the alerts of the followers of what a committed change of records touched:
     the persons it names (the owner, for a vehicle), the cases (a case itself, or what
-    belongs to one) and the plates. Records that exchange intake wrote are left to the
-    exchange's own alert. Never raises."""
+    belongs to one) and the plates. Exchange intake announces nothing: the exchange's own
+    alert covers what it wrote. Never raises."""
     try:
-        skipped = _written_by_exchanges(change.sources)
-        person_ids: set[int] = set() if skipped else set(change.person_ids)
+        person_ids: set[int] = set(change.person_ids)
         case_ids: set[int] = set()
         plates: set[tuple[str, str]] = set()
-        for record, source in zip(change.records, change.sources, strict=True):
-            if source in skipped:
-                continue
+        for record in change.records:
             if isinstance(record, Person):
                 person_ids.add(record.pk)
             elif person_id := getattr(record, "person_id", None):
@@ -469,11 +436,7 @@ def records_changed_listener(change: RecordsChange) -> None:
                 case_ids.add(case_id)
             if isinstance(record, Vehicle):
                 plates.add((record.plate_key, record.plate_state))
-        incident_ids = [
-            record.pk
-            for record, source in zip(change.records, change.sources, strict=True)
-            if isinstance(record, Incident) and source not in skipped
-        ]
+        incident_ids = [record.pk for record in change.records if isinstance(record, Incident)]
         if incident_ids:
             named_persons, named_plates = _named_in_incidents(incident_ids)
             person_ids |= named_persons

@@ -168,8 +168,9 @@ def _accept(payload: dict[str, Any], *, key: str, digest: str, api_client: ApiCl
         court_date=court_date or None,
         subject_name=_subject_name(subject),
     )
-    # The exchange's audit row names the person and the records it wrote.
-    submitter = Submitter(api_client=api_client, audited_by_caller=True)
+    # The exchange's audit row names the person and the records it wrote, and its own
+    # alert (queue_exchange_alerts) tells the followers of its person and case.
+    submitter = Submitter(api_client=api_client, audited_by_caller=True, announced_by_caller=True)
     arresting_ori = sender.ori
     written: list[dict[str, Any]] = []
     if kind == ExchangeType.COURT_SCHEDULE_NOTIFICATION:

@@ -327,7 +327,9 @@ def _upsert_valid(
     if touched:
         persons_refresh(touched, before=kind.after_change)
     _audit(kind, ordered, submitter)
-    records_changed(kind.name, touched, [result.instance for result in ordered if result.applied])
+    if not submitter.announced_by_caller:
+        applied = [result.instance for result in ordered if result.applied]
+        records_changed(kind.name, touched, applied)
     return ordered
 
 

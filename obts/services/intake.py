@@ -39,6 +39,9 @@ class Submitter:
     # exchange names the person and case it recorded): the intake then writes none, so a
     # request appends to the audit chain once.
     audited_by_caller: bool = False
+    # Set by a caller that tells the followers of these records itself (an exchange alerts
+    # the followers of its person and case): the intake then announces no change.
+    announced_by_caller: bool = False
 
     def audit_details(self) -> dict[str, str]:
         return {"command": self.command} if self.command else {}

@@ -210,12 +210,13 @@ def _upsert_valid(
     if applied and refresh:
         persons_refresh({result.instance.pk for result in applied})
     _audit(applied, submitter)
-    records_changed(
-        "persons",
-        {result.instance.pk for result in applied},
-        [result.instance for result in applied],
-        sources=[result.key for result in applied],
-    )
+    if not submitter.announced_by_caller:
+        records_changed(
+            "persons",
+            {result.instance.pk for result in applied},
+            [result.instance for result in applied],
+            sources=[result.key for result in applied],
+        )
     return results
 
 
