@@ -142,7 +142,15 @@ def _ensure_vehicles(count: int, seed: int) -> None:
 
 # What the searches read: the name keys' index, names, persons, the plate index and the
 # vehicles (about 2.3 GB at a million persons).
-PREWARMED = ("obts_namekey_pkey", "obts_personname", "obts_person", "vehicle_plate", "ciss_vehicle")
+PREWARMED = (
+    "obts_namekey_pkey",
+    "obts_personname",
+    "obts_person",
+    "vehicle_plate",
+    "vehicle_plate_positions",
+    "vehicle_plate_trigram",
+    "ciss_vehicle",
+)
 
 
 def _prewarm() -> None:

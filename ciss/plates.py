@@ -91,3 +91,62 @@ def wildcard_regex(text: str, fold: Callable[[str], str]) -> str:
         else:
             parts.append(re.escape(fold(char)))
     return "^" + "".join(parts) + "$"
+
+
+# What a plate is indexed by on PostgreSQL (``ciss`` migration 0008): its characters at
+# their places, alone and in pairs, counted from the start ("s") and, on the reversed
+# plate, from the end ("e"). A pair is a character with the one next to it or the one
+# after that: ``TX84`` holds ``s1:T`` (T at 1), ``s1:T1X`` (T at 1, X one further),
+# ``s1:T28`` (T at 1, 8 two further), ``e1:4`` (4 last), ``e1:418`` (4 last, 8 one
+# before it) and so on. Every plate a partial plate matches holds the entries its fixed
+# start and end name, and a few of them narrow a million plates to a handful, where a
+# trigram index needs three known characters in a row. ``plate_positions`` and the SQL
+# function ``ciss_plate_positions`` must agree (a test compares them).
+PAIR_GAPS = (1, 2)
+
+
+def _pairs(side: str, text: str) -> list[str]:
+    return [
+        f"{side}{start + 1}:{text[start]}{gap}{text[start + gap]}"
+        for start in range(len(text))
+        for gap in PAIR_GAPS
+        if start + gap < len(text) and "?" not in (text[start], text[start + gap])
+    ]
+
+
+def _singles(side: str, text: str, skip: set[int] | None = None) -> list[str]:
+    return [
+        f"{side}{place + 1}:{char}"
+        for place, char in enumerate(text)
+        if char != "?" and place not in (skip or set())
+    ]
+
+
+def plate_positions(key: str) -> list[str]:
+    """What a folded plate key is indexed by (what ``ciss_plate_positions`` computes)."""
+    backwards = key[::-1]
+    return _singles("s", key) + _pairs("s", key) + _singles("e", backwards) + _pairs("e", backwards)
+
+
+def wildcard_positions(text: str, fold: Callable[[str], str]) -> list[str]:
+    """The entries every plate matching the partial plate ``text`` holds: its pairs, and
+    the known characters that are in no pair, from the start up to the first ``*`` and
+    from the end back to the last one. Empty when neither end is fixed (``*12*``)."""
+    folded = "".join(char if char in "*?" else fold(char) for char in text)
+    head, star, _ = folded.partition("*")
+    tail = folded.rpartition("*")[2] if star else folded
+    entries: list[str] = []
+    for side, part in (("s", head), ("e", tail[::-1])):
+        pairs = _pairs(side, part)
+        paired = {
+            place
+            for place in range(len(part))
+            for gap in PAIR_GAPS
+            if part[place] != "?"
+            and (
+                (place + gap < len(part) and part[place + gap] != "?")
+                or (place - gap >= 0 and part[place - gap] != "?")
+            )
+        }
+        entries += pairs + _singles(side, part, skip=paired)
+    return sorted(set(entries))

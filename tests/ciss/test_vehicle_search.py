@@ -1,13 +1,16 @@
 """Vehicle search: whole plates whichever way O/0 and I/1 were typed, partial plates with
 wildcards, VINs, the state filter, and what each result tells the officer."""
 
+import random
+import re
 from datetime import date
 from typing import Any
 
 import pytest
+from django.db import connection
 
 from ciss.models import RegistrationStatus, Vehicle
-from ciss.plates import plate_key
+from ciss.plates import plate_key, plate_positions, wildcard_positions, wildcard_regex
 from ciss.vehicle_search import VehicleQueryError, parse_query, search_vehicles
 from obts.models import CaseStatus, Flag, WarrantStatus
 from obts.selectors import Visibility
@@ -70,12 +73,71 @@ def test_the_state_narrows_the_search() -> None:
         ("*1234", ["CT ABC1234", "CT XYZ1234"]),
         ("A?C12?4", ["CT ABC1234"]),
         ("XY?1*", ["CT XYZ1234"]),
+        # No three known characters in a row: answered by the characters' places.
+        ("A?C?2?4", ["CT ABC1234"]),
+        ("T?84?38", ["CT T184338", "CT TX84O38"]),
+        ("*1?4?3?", ["CT T184338"]),
+        ("T??4?3*", ["CT T184338", "CT T1843385", "CT TX84O38"]),
+        ("Q?S*7", ["CT QRS777"]),
+        ("A??1??4", ["CT ABC1234"]),
+        ("?B?1?3*", ["CT ABC1234"]),
     ],
 )
 def test_partial_plates_with_wildcards(pattern: str, expected: list[str]) -> None:
-    for plate in ("ABC1234", "ABC99", "XYZ1234", "QRS777"):
+    for plate in ("ABC1234", "ABC99", "XYZ1234", "QRS777", "T184338", "TX84O38", "T1843385"):
         add(plate)
     assert plates(plate=pattern) == expected
+
+
+def test_every_plate_a_pattern_matches_holds_the_patterns_positions() -> None:
+    """The positions narrow the search on PostgreSQL: a plate matching the pattern but
+    missing one of them would never be found there."""
+    chance = random.Random(7)
+    alphabet = "ABCDEFGHJKLMNPRSTUVWXYZ0123456789OI"
+    for _ in range(3000):
+        plate = "".join(chance.choice(alphabet) for _ in range(chance.randint(2, 8)))
+        pattern = [char if chance.random() < 0.6 else "?" for char in plate]
+        if chance.random() < 0.5:
+            start = chance.randint(0, len(pattern))
+            end = chance.randint(start, len(pattern))
+            pattern[start:end] = ["*"]
+        text = "".join(pattern)
+        key = plate_key(plate)
+        assert re.match(wildcard_regex(text, plate_key), key), (plate, text)
+        assert set(wildcard_positions(text, plate_key)) <= set(plate_positions(key)), (plate, text)
+
+
+def test_the_positions_of_a_pattern() -> None:
+    assert wildcard_positions("ABCD*", plate_key) == [
+        "s1:A1B",
+        "s1:A2C",
+        "s2:B1C",
+        "s2:B2D",
+        "s3:C1D",
+    ]
+    assert wildcard_positions("*XYZ", plate_key) == ["e1:Z1Y", "e1:Z2X", "e2:Y1X"]
+    # Characters in no pair stand alone, counted from both ends when the length is known.
+    assert wildcard_positions("A??B??C", plate_key) == [
+        "e1:C",
+        "e4:B",
+        "e7:A",
+        "s1:A",
+        "s4:B",
+        "s7:C",
+    ]
+    assert wildcard_positions("Q??0?5?", plate_key) == ["e2:520", "e7:0", "s1:0", "s4:025"]
+    # Folded as the keys are: O reads as 0.
+    assert wildcard_positions("O?1*", plate_key) == ["s1:021"]
+    assert wildcard_positions("*12*", plate_key) == []
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the index is PostgreSQL's")
+def test_the_database_indexes_the_positions_the_code_names() -> None:
+    with connection.cursor() as cursor:
+        for key in ("T184338", "AB", "A", "0KK100", "ABCDEFGHJK"):
+            cursor.execute("SELECT ciss_plate_positions(%s)", [key])
+            (stored,) = cursor.fetchone()
+            assert sorted(stored) == sorted(plate_positions(key)), key
 
 
 def test_a_vin_is_found_exactly() -> None:
