@@ -714,6 +714,7 @@ DELIVERY_STAGES = [
     ("  exchange_status_refresh", "ciss.exchanges.delivery", "exchange_status_refresh"),
     ("  audit.record (1 row, chain lock)", "portal.audit", "record"),
     ("  commit", "", "commit"),
+    ("alerts_for_exchange (its followers)", "ciss.subscription_alerts", "alerts_for_exchange"),
 ]
 
 
@@ -887,12 +888,13 @@ def _profile_deliveries(
 ) -> Profile:
     """Submit each notice without queueing its delivery task, then run the task's service
     here, timed: what the Celery worker does per notice, without Celery."""
+    from ciss import subscription_alerts
     from ciss.exchanges import delivery, intake
 
     taken: list[int] = []
     queue_delivery = intake.queue_delivery
 
-    def take(exchange_id: int) -> bool:
+    def take(exchange_id: int, *, alert_followers: bool = False) -> bool:
         taken.append(exchange_id)
         return True
 
@@ -903,7 +905,9 @@ def _profile_deliveries(
             submit(body, key)
             with stages_timed(timer, DELIVERY_STAGES):
                 while taken:
-                    delivery.exchange_deliver(exchange_id=taken.pop())
+                    exchange_id = taken.pop()
+                    delivery.exchange_deliver(exchange_id=exchange_id)
+                    subscription_alerts.alerts_for_exchange(exchange_id)
     finally:
         intake.queue_delivery = queue_delivery
     n = max(1, len(notices))

@@ -13,14 +13,17 @@ from django.conf import settings
 
 from ciss import batch_tasks  # noqa: F401 - registers the batch search tasks with workers
 from ciss.exchanges import delivery
+from ciss.subscription_tasks import alert_exchange_followers
 
 logger = logging.getLogger(__name__)
 
 
 @shared_task
-def deliver_exchange(exchange_id: int) -> int:
+def deliver_exchange(exchange_id: int, alert_followers: bool = False) -> int:
     """Deliver an exchange's pending deliveries; on failure, try again after a capped
-    backoff, and after the last attempt fail them, with the reason, for the help desk."""
+    backoff, and after the last attempt fail them, with the reason, for the help desk.
+    With ``alert_followers`` (intake's first task of an exchange), then alert the
+    followers of what it names, whether or not the delivery succeeded."""
     try:
         alert_ids = delivery.exchange_deliver(exchange_id=exchange_id)
     except Exception as error:  # any failure is retried; the last one is recorded
@@ -29,10 +32,22 @@ def deliver_exchange(exchange_id: int) -> int:
         delay = delivery.delivery_attempt_failed(exchange_id=exchange_id, reason=reason)
         if delay is not None:
             deliver_exchange.apply_async((exchange_id,), countdown=delay)
-        return 0
+        alert_ids = []
     if alert_ids:
         send_alerts.delay(alert_ids)
+    if alert_followers:
+        _alert_followers(exchange_id)
     return len(alert_ids)
+
+
+def _alert_followers(exchange_id: int) -> None:
+    try:
+        alert_exchange_followers(exchange_id)
+    except Exception:  # the inboxes are filled; the alerts get a task of their own
+        logger.warning(
+            "exchange %s: follower alerts failed here, queued", exchange_id, exc_info=True
+        )
+        alert_exchange_followers.delay(exchange_id)
 
 
 @shared_task

@@ -234,16 +234,20 @@ def _accept(payload: dict[str, Any], *, key: str, digest: str, api_client: ApiCl
         },
     )
     if deliveries:
-        transaction.on_commit(lambda: queue_delivery(exchange.pk))
-    transaction.on_commit(lambda: queue_exchange_alerts(exchange.pk))
+        # One task delivers, then alerts the followers: a second task per exchange would
+        # cost a broker round trip here and a task's overhead in the worker.
+        transaction.on_commit(lambda: queue_delivery(exchange.pk, alert_followers=True))
+    else:
+        transaction.on_commit(lambda: queue_exchange_alerts(exchange.pk))
     return Submission(exchange=exchange, answer=exchange.answer, replayed=False)
 
 
-def queue_delivery(exchange_id: int) -> bool:
-    """Queue the delivery task; False (and a log line) when the broker cannot take it —
-    the deliveries stay pending and the sweeper queues them once it can."""
+def queue_delivery(exchange_id: int, *, alert_followers: bool = False) -> bool:
+    """Queue the delivery task (which then alerts the exchange's followers, when asked);
+    False (and a log line) when the broker cannot take it — the deliveries stay pending
+    and the sweeper queues them once it can."""
     try:
-        deliver_exchange.delay(exchange_id)
+        deliver_exchange.delay(exchange_id, alert_followers=alert_followers)
     except Exception:  # the broker's errors vary by transport; none may fail the request
         logger.warning(
             "exchange %s: delivery not queued, left to the sweeper", exchange_id, exc_info=True

@@ -14,7 +14,8 @@ from django.core import mail
 from django.test import Client
 from pytest_django.fixtures import Settings as SettingsWrapper
 
-from ciss import subscription_alerts, subscription_tasks, subscriptions
+from ciss import subscription_alerts, subscription_tasks, subscriptions, tasks
+from ciss.exchanges import delivery
 from ciss.models import (
     Cadence,
     Exchange,
@@ -121,6 +122,65 @@ def test_notice_about_followed_person_alerts_once_and_emails_without_cji(
     assert "/ciss/following/" in message.body
     assert_no_cji(message)
     assert SubscriptionAlert.objects.get().emailed_at is not None
+
+
+def test_an_exchange_queues_one_task_that_delivers_then_alerts(
+    client: Client, court: Court, follower: User, person: Person, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    queued: list[tuple[str, tuple[Any, ...], dict[str, Any]]] = []
+
+    def recorder(name: str) -> Callable[..., None]:
+        return lambda *args, **kwargs: queued.append((name, args, kwargs))
+
+    monkeypatch.setattr(tasks.deliver_exchange, "delay", recorder("deliver"))
+    monkeypatch.setattr(subscription_tasks.alert_exchange_followers, "delay", recorder("alert"))
+    subscriptions.follow_person(user=follower, person=person)
+    exchange = arrest(client, court)
+    assert queued == [("deliver", (exchange.pk,), {"alert_followers": True})]
+    assert alerts_of(follower) == []
+
+    tasks.deliver_exchange(exchange.pk, alert_followers=True)
+    assert len(alerts_of(follower)) == 1
+    assert set(exchange.deliveries.values_list("status", flat=True)) == {"delivered"}
+
+
+def test_followers_are_alerted_even_when_the_delivery_fails(
+    client: Client, court: Court, follower: User, person: Person, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(**kwargs: Any) -> list[int]:
+        raise RuntimeError("inbox table unavailable")
+
+    failures: list[str] = []
+
+    def failed(*, exchange_id: int, reason: str) -> None:
+        failures.append(reason)  # the last attempt: no retry
+
+    monkeypatch.setattr(delivery, "exchange_deliver", broken)
+    monkeypatch.setattr(delivery, "delivery_attempt_failed", failed)
+    subscriptions.follow_person(user=follower, person=person)
+    arrest(client, court)
+    assert failures == ["RuntimeError: inbox table unavailable"]
+    assert len(alerts_of(follower)) == 1
+
+
+def test_alerts_that_fail_beside_the_delivery_get_a_task_of_their_own(
+    client: Client, court: Court, follower: User, person: Person, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list[int] = []
+    real = subscription_alerts.alerts_for_exchange
+
+    def fails_once(exchange_id: int) -> list[int]:
+        calls.append(exchange_id)
+        if len(calls) == 1:
+            raise RuntimeError("lock timeout")
+        return real(exchange_id)
+
+    monkeypatch.setattr(subscription_alerts, "alerts_for_exchange", fails_once)
+    subscriptions.follow_person(user=follower, person=person)
+    exchange = arrest(client, court)
+    assert calls == [exchange.pk, exchange.pk]
+    assert len(alerts_of(follower)) == 1
+    assert set(exchange.deliveries.values_list("status", flat=True)) == {"delivered"}
 
 
 def test_records_an_exchange_wrote_do_not_alert_a_second_time(
@@ -455,6 +515,7 @@ def test_broker_down_at_commit_never_fails_the_exchange(
         raise ConnectionRefusedError("broker down")
 
     monkeypatch.setattr(subscription_tasks.alert_exchange_followers, "delay", refuse)
+    monkeypatch.setattr(tasks.deliver_exchange, "delay", refuse)
     subscriptions.follow_person(user=follower, person=person)
     arrest(client, court)
     assert alerts_of(follower) == []
