@@ -36,6 +36,7 @@ from portal.models import User
 from portal.models.audit import Outcome
 
 ERROR_MAX = 500
+DISABLED_RECIPIENT = "The recipient's account was disabled before delivery."
 
 
 def retry_delay(retries: int) -> float:
@@ -60,24 +61,18 @@ def exchange_deliver(*, exchange_id: int) -> list[int]:
     )
     if not pending:
         return []
-    delivered, failed = [], []
-    for delivery in pending:
-        delivery.attempts += 1
-        delivery.next_attempt_at = None
-        if delivery.recipient.is_active:
-            delivery.status, delivery.delivered_at, delivery.last_error = (
-                DeliveryStatus.DELIVERED,
-                now,
-                "",
-            )
-            delivered.append(delivery)
-        else:
-            delivery.status = DeliveryStatus.FAILED
-            delivery.last_error = "The recipient's account was disabled before delivery."
-            failed.append(delivery)
-    Delivery.objects.bulk_update(
-        pending, ["status", "attempts", "next_attempt_at", "delivered_at", "last_error"]
+    delivered = [d for d in pending if d.recipient.is_active]
+    failed = [d for d in pending if not d.recipient.is_active]
+    # One UPDATE per outcome (usually only "delivered"), not a CASE per row and field.
+    outcomes = (
+        (delivered, {"status": DeliveryStatus.DELIVERED, "delivered_at": now, "last_error": ""}),
+        (failed, {"status": DeliveryStatus.FAILED, "last_error": DISABLED_RECIPIENT}),
     )
+    for rows, values in outcomes:
+        if rows:
+            Delivery.objects.filter(pk__in=[d.pk for d in rows]).update(
+                attempts=F("attempts") + 1, next_attempt_at=None, **values
+            )
     exchange = exchange_status_refresh(exchange_id)
     audit.record(
         "ciss.exchange.delivered",

@@ -144,6 +144,21 @@ def test_an_exchange_queues_one_task_that_delivers_then_alerts(
     assert set(exchange.deliveries.values_list("status", flat=True)) == {"delivered"}
 
 
+def test_an_exchange_nobody_follows_is_settled_in_two_queries(
+    client: Client, court: Court, follower: User, person: Person, django_assert_num_queries: Any
+) -> None:
+    other = Person.objects.get(
+        public_id=create_person(
+            source_id="A-2002", sid="CT77777777", first_name="Ona", last_name="Brandt", aliases=[]
+        )
+    )
+    subscriptions.follow_person(user=follower, person=other)
+    exchange = arrest(client, court)
+    with django_assert_num_queries(2):
+        assert subscription_alerts.alerts_for_exchange(exchange.pk) == []
+    assert alerts_of(follower) == []
+
+
 def test_followers_are_alerted_even_when_the_delivery_fails(
     client: Client, court: Court, follower: User, person: Person, monkeypatch: pytest.MonkeyPatch
 ) -> None:
