@@ -154,7 +154,10 @@ def _accept(payload: dict[str, Any], *, key: str, digest: str, api_client: ApiCl
     kind = ExchangeType(payload["type"])
     subject = payload.get("subject") or {}
     court_date = payload.get("court_date") or payload.get("arraignment_date")
-    exchange = Exchange.objects.create(
+    # Stored once everything about it is known (one INSERT, no UPDATE after): a request
+    # racing with the same key then fails on the key's unique constraint at that INSERT,
+    # and all it wrote is rolled back with it (exchange_submit answers it as a replay).
+    exchange = Exchange(
         type=kind,
         sender_agency=sender,
         api_client=api_client,
@@ -197,17 +200,7 @@ def _accept(payload: dict[str, Any], *, key: str, digest: str, api_client: ApiCl
             persons_refresh([person.pk])
 
     recipients = recipients_for(exchange, arresting_ori=arresting_ori)
-    deliveries = Delivery.objects.bulk_create(
-        Delivery(
-            exchange=exchange,
-            recipient=recipient.user,
-            agency=recipient.agency,
-            rule=recipient.rule,
-            created_at=exchange.received_at,
-        )
-        for recipient in recipients
-    )
-    if not deliveries:
+    if not recipients:
         exchange.status = ExchangeStatus.NO_RECIPIENTS
     exchange.answer = {
         "id": str(exchange.public_id),
@@ -218,7 +211,17 @@ def _accept(payload: dict[str, Any], *, key: str, digest: str, api_client: ApiCl
             for recipient in recipients
         ],
     }
-    exchange.save(update_fields=["person", "case", "status", "answer"])
+    exchange.save(force_insert=True)
+    deliveries = Delivery.objects.bulk_create(
+        Delivery(
+            exchange=exchange,
+            recipient=recipient.user,
+            agency=recipient.agency,
+            rule=recipient.rule,
+            created_at=exchange.received_at,
+        )
+        for recipient in recipients
+    )
     audit.record(
         "ciss.exchange.received",
         api_client=api_client,
