@@ -1,11 +1,14 @@
 """Recomputing the status and flags of the persons an intake touched, once each."""
 
+import functools
 import json
 from collections import defaultdict
 from collections.abc import Callable, Iterable
+from decimal import Decimal
 from typing import Any
 
-from django.db.models import Model
+from django.db import connection
+from django.db.models import Field, Model
 from django.utils import timezone
 
 from obts.models import (
@@ -40,10 +43,7 @@ def persons_refresh(
     persons = list(Person.objects.select_for_update(no_key=True).filter(pk__in=pks).order_by("pk"))
     if before is not None:
         before(persons)
-    records = {
-        model: _by_person(model, pks)
-        for model in (Case, CustodyPeriod, Supervision, ProtectiveOrder, Warrant, Registration)
-    }
+    records = records_by_person(pks)
     today, now = timezone.localdate(), timezone.now()
     changes: dict[tuple[str, tuple[str, ...], str], list[int]] = defaultdict(list)
     for person in persons:
@@ -71,8 +71,78 @@ def persons_refresh(
         )
 
 
+# The records status and flags are computed from (obts.status.Facts), by kind.
+RECORD_MODELS: tuple[type[Model], ...] = (
+    Case,
+    CustodyPeriod,
+    Supervision,
+    ProtectiveOrder,
+    Warrant,
+    Registration,
+)
+
+
+def records_by_person(pks: list[int]) -> dict[type[Model], dict[int, list[Any]]]:
+    """The persons' records of each kind of ``RECORD_MODELS``, in each model's order. On
+    PostgreSQL in one statement (every intake refreshes a status: six round trips and
+    six compiled queries were a fifth of an arrest notice's time); elsewhere one query
+    per kind."""
+    if connection.vendor == "postgresql":
+        return _read_once(pks)
+    return {model: _by_person(model, pks) for model in RECORD_MODELS}
+
+
 def _by_person(model: type[Model], pks: list[int]) -> dict[int, list[Any]]:
     grouped: dict[int, list[Any]] = defaultdict(list)
     for record in model._default_manager.filter(person_id__in=pks):
         grouped[record.person_id].append(record)  # type: ignore[attr-defined]
     return grouped
+
+
+def _read_once(pks: list[int]) -> dict[type[Model], dict[int, list[Any]]]:
+    grouped: dict[type[Model], dict[int, list[Any]]] = {
+        model: defaultdict(list) for model in RECORD_MODELS
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(_union_sql(), [pks] * len(RECORD_MODELS))
+        for kind, _, row in cursor.fetchall():
+            model = RECORD_MODELS[kind]
+            record = _instance(model, json.loads(row, parse_float=Decimal))
+            grouped[model][record.person_id].append(record)  # type: ignore[attr-defined]
+    return grouped
+
+
+@functools.cache
+def _union_sql() -> str:
+    """Each kind's rows as JSON, numbered in the model's own order (``Meta.ordering``)."""
+    quote = connection.ops.quote_name
+    parts = []
+    for kind, model in enumerate(RECORD_MODELS):
+        columns = {field.name: str(field.column) for field in model._meta.concrete_fields}
+        order = ", ".join(
+            f"r.{quote(columns[name.lstrip('-')])}" + (" DESC" if name.startswith("-") else "")
+            for name in model._meta.ordering or []
+            if isinstance(name, str)
+        )
+        table = quote(model._meta.db_table)
+        # Built from the models' own names; the persons' ids are parameters.
+        parts.append(
+            f"SELECT {kind} AS kind, row_number() OVER (ORDER BY {order or 'r.id'}) AS place, "  # noqa: S608
+            f"row_to_json(r)::text FROM {table} r WHERE r.person_id = ANY(%s)"
+        )
+    return " UNION ALL ".join(parts) + " ORDER BY kind, place"
+
+
+@functools.cache
+def _fields(model: type[Model]) -> tuple[list[str], list[tuple[str, Field[Any, Any]]]]:
+    fields = list(model._meta.concrete_fields)
+    return [field.attname for field in fields], [(str(field.column), field) for field in fields]
+
+
+def _instance(model: type[Model], data: dict[str, Any]) -> Model:
+    """A model instance from its row as JSON, each value as the ORM would give it."""
+    names, columns = _fields(model)
+    values = [
+        None if data[column] is None else field.to_python(data[column]) for column, field in columns
+    ]
+    return model.from_db(connection.alias, names, values)
