@@ -2,6 +2,7 @@
 
 import os
 import socket
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from django.core.cache import caches
@@ -52,3 +53,14 @@ def test_counter_on_redis_expires_after_its_window() -> None:
     full_key = cache.make_and_validate_key("expiring-hits")
     ttl = cache._cache.get_client(full_key).ttl(full_key)
     assert 0 < ttl <= 61
+
+
+@pytest.mark.skipif(not os.environ.get("REDIS_URL"), reason="needs a Redis server (REDIS_URL)")
+def test_one_redis_client_serves_every_call_from_every_thread() -> None:
+    cache = caches["default"]
+    assert isinstance(cache, ResilientRedisCache)
+    client = cache._cache.get_client()
+    assert cache._cache.get_client(write=True) is client
+    with ThreadPoolExecutor(max_workers=4) as threads:
+        list(threads.map(lambda i: cache.set(f"shared-{i}", i), range(40)))
+        assert list(threads.map(lambda i: cache.get(f"shared-{i}"), range(40))) == list(range(40))
