@@ -52,6 +52,7 @@ from obts.services.intake import (
     Submitter,
     check_batch_size,
     error_result,
+    record_validator,
     stale_reason,
 )
 from obts.services.status_refresh import persons_refresh
@@ -241,7 +242,7 @@ def feed_records_upsert(
     check_batch_size(list(records))
     results: list[RecordResult | None] = [None] * len(records)
     valid: list[tuple[int, dict[str, Any]]] = []
-    serializer = kind.serializer_class()
+    serializer = record_validator(kind.serializer_class)
     for index, raw in enumerate(records):
         if not isinstance(raw, dict):
             results[index] = error_result(

@@ -2,6 +2,7 @@
 what became of each record, the batch limit, and how identifiers are compared."""
 
 import re
+import threading
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -89,6 +90,21 @@ class BatchTooLarge(Exception):
             f"A batch holds at most {BATCH_LIMIT:,} records; this one has {size:,}. "
             "Send it in several batches."
         )
+
+
+_VALIDATORS = threading.local()
+
+
+def record_validator(serializer_class: type[serializers.Serializer[Any]]) -> Any:
+    """An unbound ``serializer_class`` to run ``run_validation`` with, one per thread and
+    class, built once: building one constructs and deep-copies every field (some 60 for a
+    case with its charges), a cost every record batch and every exchange paid. Validation
+    keeps nothing on the serializer, but a thread of its own keeps it that way."""
+    built: dict[type[Any], Any] = _VALIDATORS.__dict__.setdefault("built", {})
+    validator = built.get(serializer_class)
+    if validator is None:
+        validator = built[serializer_class] = serializer_class()
+    return validator
 
 
 def check_batch_size(records: list[Any]) -> None:

@@ -57,6 +57,7 @@ from obts.services.intake import (
     check_batch_size,
     error_result,
     normalize_identifier,
+    record_validator,
     stale_reason,
 )
 from obts.services.matching import NameQuery, find_person
@@ -145,7 +146,7 @@ def persons_upsert(
     check_batch_size(list(records))
     results: list[RecordResult | None] = [None] * len(records)
     valid: list[tuple[int, PersonRecordInput]] = []
-    serializer = PersonInputSerializer()
+    serializer = record_validator(PersonInputSerializer)
     for index, raw in enumerate(records):
         if not isinstance(raw, dict):
             results[index] = error_result(
