@@ -88,6 +88,9 @@ def build_book() -> RoutingBook:
     grants = (
         RoleGrant.objects.filter(role__in=roles, user__is_active=True, user__agency__isnull=False)
         .select_related("user")
+        # What routing and its preview show of a person, and no more: the book goes to
+        # the shared cache, which has no business holding password hashes.
+        .only("role", "user__username", "user__first_name", "user__last_name", "user__agency_id")
         .order_by("user_id")
     )
     by_role: dict[str, list[User]] = {}

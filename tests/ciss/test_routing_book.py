@@ -124,3 +124,12 @@ def test_court_codes_and_towns_match_in_any_case(client: Client, court: Court) -
     answer = submit(client, court.key, notice(incident_number="2026-9", court={"code": "ga14"}))
     assert answer.status_code == 202, answer.content
     assert len(answer.json()["deliveries"]) == len(EVERYONE)
+
+
+def test_the_cached_book_holds_no_password_hash(court: Court) -> None:
+    book = routing_book()
+    users = [user for holders in book.holders.values() for user in holders]
+    assert {user.username for user in users} == {"clerk", "clerk2", "clerk3", "prosecutor"}
+    for user in users:
+        assert "password" in user.get_deferred_fields()
+        assert "password" not in user.__dict__
