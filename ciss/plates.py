@@ -103,14 +103,24 @@ def wildcard_regex(text: str, fold: Callable[[str], str]) -> str:
 # trigram index needs three known characters in a row. ``plate_positions`` and the SQL
 # function ``ciss_plate_positions`` must agree (a test compares them).
 PAIR_GAPS = (1, 2)
+# How many entries a partial plate asks the index for, the rarest first.
+MOST_ENTRIES = 4
+
+
+def _pair_places(text: str) -> list[tuple[int, int]]:
+    """(place, gap) of each pair of known characters ``gap`` places apart."""
+    return [
+        (place, gap)
+        for place in range(len(text))
+        for gap in PAIR_GAPS
+        if place + gap < len(text) and "?" not in (text[place], text[place + gap])
+    ]
 
 
 def _pairs(side: str, text: str) -> list[str]:
     return [
-        f"{side}{start + 1}:{text[start]}{gap}{text[start + gap]}"
-        for start in range(len(text))
-        for gap in PAIR_GAPS
-        if start + gap < len(text) and "?" not in (text[start], text[start + gap])
+        f"{side}{place + 1}:{text[place]}{gap}{text[place + gap]}"
+        for place, gap in _pair_places(text)
     ]
 
 
@@ -137,26 +147,12 @@ def wildcard_positions(text: str, fold: Callable[[str], str]) -> list[str]:
     tail = folded.rpartition("*")[2] if star else folded
     entries: list[str] = []
     for side, part in (("s", head), ("e", tail[::-1])):
-        pairs = _pairs(side, part)
-        paired = {
-            place
-            for place in range(len(part))
-            for gap in PAIR_GAPS
-            if part[place] != "?"
-            and (
-                (place + gap < len(part) and part[place + gap] != "?")
-                or (place - gap >= 0 and part[place - gap] != "?")
-            )
-        }
-        entries += pairs + _singles(side, part, skip=paired)
+        paired = {place + step for place, gap in _pair_places(part) for step in (0, gap)}
+        entries += _pairs(side, part) + _singles(side, part, skip=paired)
     # The index walks the list of every entry asked for; a few rare ones find the same
     # plates as all of them would (the pattern itself is checked on what they find).
     chosen = sorted(set(entries), key=lambda entry: (_share(entry), entry))[:MOST_ENTRIES]
     return sorted(chosen)
-
-
-# How many entries a partial plate asks the index for, the rarest first.
-MOST_ENTRIES = 4
 
 
 def _share(entry: str) -> float:

@@ -20,7 +20,13 @@ from obts.models import (
     Supervision,
     Warrant,
 )
-from obts.status import Facts, compute_flags, compute_restricted_views, compute_status
+from obts.status import (
+    RECORD_RELATIONS,
+    Facts,
+    compute_flags,
+    compute_restricted_views,
+    compute_status,
+)
 
 
 def persons_refresh(
@@ -31,8 +37,8 @@ def persons_refresh(
     from their records, read after the lock so no other intake's change is missed.
 
     This is ``obts.status.person_recompute`` for many persons at once: the facts of all of
-    them in one query per record kind, and one update per distinct (status, flags) result
-    rather than one per person.
+    them read together (``records_by_person``), and one update per distinct (status,
+    flags) result rather than one per person.
 
     The lock is ``FOR NO KEY UPDATE``: it waits for another intake recomputing the same
     person, but not for intakes that only insert records pointing at the person.
@@ -72,13 +78,9 @@ def persons_refresh(
 
 
 # The records status and flags are computed from (obts.status.Facts), by kind.
-RECORD_MODELS: tuple[type[Model], ...] = (
-    Case,
-    CustodyPeriod,
-    Supervision,
-    ProtectiveOrder,
-    Warrant,
-    Registration,
+RECORD_MODELS: tuple[type[Model], ...] = tuple(
+    Person._meta.get_field(name).related_model  # type: ignore[misc]
+    for name in RECORD_RELATIONS
 )
 
 
