@@ -6,15 +6,18 @@ What a reader may see is decided in ``obts.access``; these functions take the re
 a template or a serializer.
 """
 
+import functools
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, TypedDict
 
+from django.db import connection
 from django.db.models import Prefetch, Q, QuerySet, prefetch_related_objects
 from django.http import Http404
 
+from obts import rows_once
 from obts.models import (
     Address,
     Case,
@@ -131,32 +134,17 @@ def person_record(
     ``survivor_of(public_id)`` when the caller already has it.
     """
     person, merged_ids = survivor or survivor_of(public_id)
-    case_filter = visibility.case_filter()
-    cases: QuerySet[Case] = Case.objects.filter(case_filter)
-    prefetches: list[str | Prefetch[str, Any, str]] = [
-        "names",
-        "identifiers",
-        "addresses",
-        "custody_periods",
-        "supervisions",
-        "protective_orders",
-        "warrants",
-        "registrations",
-    ]
-    if visibility.criminal_history:
-        cases = cases.prefetch_related(Prefetch("charges", queryset=Charge.objects.all()))
-        # An empty filter (a reader who may see every case) must not be OR-ed: Q() | Q(x)
-        # is Q(x), which would keep only the sentences without a case.
-        through_case = visibility.case_filter("case__")
-        sentences = Sentence.objects.select_related("case")
-        if through_case:
-            sentences = sentences.filter(Q(case__isnull=True) | through_case)
-        prefetches += [
-            Prefetch("sentences", queryset=sentences),
-            "infractions",
-        ]
-    prefetches.append(Prefetch("cases", queryset=cases))
-    prefetch_related_objects([person], *prefetches)
+    if connection.vendor == "postgresql":
+        _load_once(person, visibility)
+    else:
+        _prefetch(person, visibility)
+    return _record(person, public_id, visibility, merged_ids)
+
+
+def _record(
+    person: Person, public_id: uuid.UUID, visibility: Visibility, merged_ids: list[uuid.UUID]
+) -> PersonRecord:
+    """The record from the rows loaded into ``person``'s caches."""
     names = sorted(person.names.all(), key=lambda name: (not name.is_primary, name.pk))
     return PersonRecord(
         person=person,
@@ -175,6 +163,118 @@ def person_record(
         infractions=list(person.infractions.all()) if visibility.criminal_history else [],
         merged_ids=merged_ids,
     )
+
+
+# The person's records, by relation name, in the order PersonRecord lists them.
+_PLAIN_RELATIONS = (
+    "names",
+    "identifiers",
+    "addresses",
+    "custody_periods",
+    "supervisions",
+    "protective_orders",
+    "warrants",
+    "registrations",
+)
+
+
+def _prefetch(person: Person, visibility: Visibility) -> None:
+    """The records through the ORM, one query per kind."""
+    cases: QuerySet[Case] = Case.objects.filter(visibility.case_filter())
+    prefetches: list[str | Prefetch[str, Any, str]] = list(_PLAIN_RELATIONS)
+    if visibility.criminal_history:
+        cases = cases.prefetch_related(Prefetch("charges", queryset=Charge.objects.all()))
+        # An empty filter (a reader who may see every case) must not be OR-ed: Q() | Q(x)
+        # is Q(x), which would keep only the sentences without a case.
+        through_case = visibility.case_filter("case__")
+        sentences = Sentence.objects.select_related("case")
+        if through_case:
+            sentences = sentences.filter(Q(case__isnull=True) | through_case)
+        prefetches += [
+            Prefetch("sentences", queryset=sentences),
+            "infractions",
+        ]
+    prefetches.append(Prefetch("cases", queryset=cases))
+    prefetch_related_objects([person], *prefetches)
+
+
+def _load_once(person: Person, visibility: Visibility) -> None:
+    """What ``_prefetch`` loads, in one statement (PostgreSQL), left where
+    ``_prefetch`` leaves it: in the person's, the cases' and the sentences' caches."""
+    relations, parts = _parts(visibility.criminal_history, visibility.juvenile, visibility.sealed)
+    found = dict(zip(relations, rows_once.read(parts, [person.pk] * _params(parts)), strict=True))
+    charges = found.pop("charges", None)
+    for relation, records in found.items():
+        _cache(person, relation, records)
+    if charges is None:
+        return
+    by_case: dict[int, list[Charge]] = {case.pk: [] for case in found["cases"]}
+    for charge in charges:
+        by_case[charge.case_id].append(charge)
+    for case in found["cases"]:
+        _cache(case, "charges", by_case[case.pk])
+    cases = {case.pk: case for case in found["cases"]}
+    case_field = Sentence._meta.get_field("case")
+    for sentence in found["sentences"]:
+        if sentence.case_id is None:
+            case_field.set_cached_value(sentence, None)
+        elif sentence.case_id in cases:
+            case_field.set_cached_value(sentence, cases[sentence.case_id])
+
+
+def _cache(owner: Any, relation: str, records: list[Any]) -> None:
+    """Leave ``records`` as the prefetched rows of ``owner.<relation>``, each pointing
+    back at ``owner``, as ``prefetch_related_objects`` would."""
+    manager = getattr(owner, relation)
+    queryset = manager.all()
+    queryset._result_cache = records
+    queryset._prefetch_done = True
+    back = manager.field
+    for record in records:
+        back.set_cached_value(record, owner)
+    prefetched = owner.__dict__.setdefault("_prefetched_objects_cache", {})
+    prefetched[back.remote_field.cache_name] = queryset
+
+
+def _params(parts: tuple[rows_once.Part, ...]) -> int:
+    return sum(part.where.count("%s") for part in parts)
+
+
+@functools.cache
+def _parts(
+    criminal_history: bool, juvenile: bool, sealed: bool
+) -> tuple[tuple[str, ...], tuple[rows_once.Part, ...]]:
+    """The relations a reader with these rights gets, and the statement's parts reading
+    them; every ``%s`` is the person's id."""
+    person_model = Person._meta
+    hidden = ("" if juvenile else " AND NOT c.is_juvenile") + (
+        "" if sealed else " AND NOT c.is_sealed"
+    )
+    visible = hidden.replace("c.", "r.")
+    relations = list(_PLAIN_RELATIONS)
+    parts = [
+        rows_once.Part(person_model.get_field(name).related_model, "r.person_id = %s")  # type: ignore[arg-type]
+        for name in relations
+    ]
+    relations.append("cases")
+    parts.append(rows_once.Part(Case, "r.person_id = %s" + visible))
+    if criminal_history:
+        case = rows_once.table(Case)
+        visible_cases = f"SELECT c.id FROM {case} c WHERE c.person_id = %s{hidden}"  # noqa: S608
+        sentences = "r.person_id = %s"
+        if hidden:
+            # A sentence of a case the reader may not see is hidden with the case.
+            sentences += (
+                f" AND (r.case_id IS NULL OR EXISTS (SELECT 1 FROM {case} c"  # noqa: S608
+                f" WHERE c.id = r.case_id{hidden}))"
+            )
+        relations += ["charges", "sentences", "infractions"]
+        parts += [
+            rows_once.Part(Charge, f"r.case_id IN ({visible_cases})"),
+            rows_once.Part(Sentence, sentences),
+            rows_once.Part(Infraction, "r.person_id = %s"),
+        ]
+    return tuple(relations), tuple(parts)
 
 
 # ---------------------------------------------------------------------------------------

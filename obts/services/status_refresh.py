@@ -1,16 +1,15 @@
 """Recomputing the status and flags of the persons an intake touched, once each."""
 
-import functools
 import json
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-from decimal import Decimal
 from typing import Any
 
 from django.db import connection
-from django.db.models import Field, Model
+from django.db.models import Model
 from django.utils import timezone
 
+from obts import rows_once
 from obts.models import (
     Case,
     CustodyPeriod,
@@ -102,49 +101,14 @@ def _by_person(model: type[Model], pks: list[int]) -> dict[int, list[Any]]:
 
 
 def _read_once(pks: list[int]) -> dict[type[Model], dict[int, list[Any]]]:
-    grouped: dict[type[Model], dict[int, list[Any]]] = {
-        model: defaultdict(list) for model in RECORD_MODELS
-    }
-    with connection.cursor() as cursor:
-        cursor.execute(_union_sql(), [pks] * len(RECORD_MODELS))
-        for kind, _, row in cursor.fetchall():
-            model = RECORD_MODELS[kind]
-            record = _instance(model, json.loads(row, parse_float=Decimal))
-            grouped[model][record.person_id].append(record)  # type: ignore[attr-defined]
+    grouped: dict[type[Model], dict[int, list[Any]]] = {}
+    for model, records in zip(
+        RECORD_MODELS, rows_once.read(_PARTS, [pks] * len(_PARTS)), strict=True
+    ):
+        grouped[model] = defaultdict(list)
+        for record in records:
+            grouped[model][record.person_id].append(record)
     return grouped
 
 
-@functools.cache
-def _union_sql() -> str:
-    """Each kind's rows as JSON, numbered in the model's own order (``Meta.ordering``)."""
-    quote = connection.ops.quote_name
-    parts = []
-    for kind, model in enumerate(RECORD_MODELS):
-        columns = {field.name: str(field.column) for field in model._meta.concrete_fields}
-        order = ", ".join(
-            f"r.{quote(columns[name.lstrip('-')])}" + (" DESC" if name.startswith("-") else "")
-            for name in model._meta.ordering or []
-            if isinstance(name, str)
-        )
-        table = quote(model._meta.db_table)
-        # Built from the models' own names; the persons' ids are parameters.
-        parts.append(
-            f"SELECT {kind} AS kind, row_number() OVER (ORDER BY {order or 'r.id'}) AS place, "  # noqa: S608
-            f"row_to_json(r)::text FROM {table} r WHERE r.person_id = ANY(%s)"
-        )
-    return " UNION ALL ".join(parts) + " ORDER BY kind, place"
-
-
-@functools.cache
-def _fields(model: type[Model]) -> tuple[list[str], list[tuple[str, Field[Any, Any]]]]:
-    fields = list(model._meta.concrete_fields)
-    return [field.attname for field in fields], [(str(field.column), field) for field in fields]
-
-
-def _instance(model: type[Model], data: dict[str, Any]) -> Model:
-    """A model instance from its row as JSON, each value as the ORM would give it."""
-    names, columns = _fields(model)
-    values = [
-        None if data[column] is None else field.to_python(data[column]) for column, field in columns
-    ]
-    return model.from_db(connection.alias, names, values)
+_PARTS = tuple(rows_once.Part(model, "r.person_id = ANY(%s)") for model in RECORD_MODELS)

@@ -1,0 +1,141 @@
+"""A person's record on PostgreSQL is read in one statement (``obts.rows_once``); it must
+hold what the ORM's one query per kind holds — the same rows, values and order, charges
+under their cases, sentences with their cases, nothing a reader may not see."""
+
+from typing import Any
+
+import pytest
+from django.db import connection
+from django.db.models import Model
+
+from obts.models import Person, Sentence
+from obts.selectors import PersonRecord, Visibility, _prefetch, _record, person_record
+from tests.obts.factories_records import (
+    CaseFactory,
+    SentenceFactory,
+    heavy_person,
+    subject_with_every_kind_of_record,
+)
+
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.skipif(connection.vendor != "postgresql", reason="the one read is PostgreSQL's"),
+]
+
+VISIBILITIES = [
+    Visibility(),
+    Visibility(criminal_history=True, registry=True),
+    Visibility(criminal_history=True, juvenile=True),
+    Visibility(criminal_history=True, sealed=True),
+    Visibility(criminal_history=True, juvenile=True, sealed=True, registry=True),
+]
+
+LISTS = [
+    "names",
+    "identifiers",
+    "addresses",
+    "cases",
+    "sentences",
+    "custody",
+    "supervisions",
+    "orders",
+    "warrants",
+    "registrations",
+    "infractions",
+]
+
+
+def values(record: Model) -> dict[str, Any]:
+    return {field.attname: getattr(record, field.attname) for field in record._meta.concrete_fields}
+
+
+def by_orm(person: Person, visibility: Visibility) -> PersonRecord:
+    """The record as the portable path (one ORM query per kind) loads it."""
+    fresh = Person.objects.get(pk=person.pk)
+    _prefetch(fresh, visibility)
+    return _record(fresh, person.public_id, visibility, [])
+
+
+def assert_same(once: PersonRecord, orm: PersonRecord) -> None:
+    for name in LISTS:
+        read, expected = getattr(once, name), getattr(orm, name)
+        assert [values(r) for r in read] == [values(r) for r in expected], name
+        assert [type(r) for r in read] == [type(r) for r in expected], name
+    for case, expected in zip(once.cases, orm.cases, strict=True):
+        assert [values(c) for c in case.charges.all()] == [
+            values(c) for c in expected.charges.all()
+        ]
+
+
+@pytest.mark.parametrize("visibility", VISIBILITIES, ids=repr)
+def test_one_read_gives_what_the_orm_gives(visibility: Visibility) -> None:
+    subject = subject_with_every_kind_of_record()
+    heavy = heavy_person(cases=6)
+    for person in (subject.person, heavy):
+        once = person_record(person.public_id, visibility)
+        assert_same(once, by_orm(person, visibility))
+
+
+def test_hidden_cases_take_their_charges_and_sentences_with_them() -> None:
+    subject = subject_with_every_kind_of_record()
+    record = person_record(subject.person.public_id, Visibility(criminal_history=True))
+    dockets = {case.docket_number for case in record.cases}
+    assert "JUVENILE-0001" not in dockets
+    assert "SEALED-0001" not in dockets
+    statutes = {charge.statute for case in record.cases for charge in case.charges.all()}
+    assert not any(statute.startswith(("JUV-", "SEALED-")) for statute in statutes)
+    assert subject.sealed_sentence.pk not in {sentence.pk for sentence in record.sentences}
+
+
+def test_a_sentence_without_a_case_is_kept_for_a_reader_with_hidden_cases() -> None:
+    subject = subject_with_every_kind_of_record()
+    loose = SentenceFactory.create(person=subject.person, case=None)
+    record = person_record(subject.person.public_id, Visibility(criminal_history=True))
+    kept = {sentence.pk: sentence for sentence in record.sentences}
+    assert loose.pk in kept
+    assert kept[loose.pk].case is None
+
+
+def test_the_record_is_two_statements_and_its_relations_need_no_more(
+    django_assert_num_queries: Any,
+) -> None:
+    person = heavy_person(cases=4)
+    everything = Visibility(criminal_history=True, juvenile=True, sealed=True, registry=True)
+    with django_assert_num_queries(2):  # the person, then every record
+        record = person_record(person.public_id, everything)
+        for case in record.cases:
+            list(case.charges.all())
+            assert all(charge.case is case for charge in case.charges.all())
+        assert all(sentence.case in record.cases for sentence in record.sentences)
+        list(record.person.names.all())
+        assert all(name.person is record.person for name in record.names)
+
+
+def test_ties_in_the_model_order_come_back_in_id_order() -> None:
+    person = heavy_person(cases=1)
+    same_day = [
+        CaseFactory.create(person=person, arrest_date=None, docket_number="TIE") for _ in range(3)
+    ]
+    record = person_record(
+        person.public_id, Visibility(criminal_history=True, juvenile=True, sealed=True)
+    )
+    ties = [case.pk for case in record.cases if case.docket_number == "TIE"]
+    assert ties == sorted(case.pk for case in same_day)
+
+
+def test_decimals_dates_and_json_come_back_as_the_orm_gives_them() -> None:
+    person = heavy_person(cases=1)
+    sentence = Sentence.objects.filter(person=person).first()
+    assert sentence is not None
+    Sentence.objects.filter(pk=sentence.pk).update(fine_amount="125.50")
+    record = person_record(
+        person.public_id, Visibility(criminal_history=True, juvenile=True, sealed=True)
+    )
+    (read,) = record.sentences
+    stored = Sentence.objects.get(pk=sentence.pk)
+    assert read.fine_amount == stored.fine_amount
+    assert type(read.fine_amount) is type(stored.fine_amount)
+    assert read.as_of == stored.as_of
+    assert read.as_of.utcoffset() == stored.as_of.utcoffset()
+    assert read.calculation == stored.calculation
+    assert read.public_id == stored.public_id
