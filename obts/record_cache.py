@@ -111,11 +111,18 @@ def fingerprint(person_pk: int) -> str | None:
     return str(row[0]) if row and row[0] else None
 
 
+def markup_files() -> list[Path]:
+    """What a rendered page is made from: the app's templates and the tags that write
+    its repeated rows. A deploy changing any of them changes every page's key."""
+    app = Path(__file__).resolve().parent
+    paths = sorted((app / "templates" / "obts").rglob("*.html"))
+    return paths + sorted((app / "templatetags").glob("*.py"))
+
+
 @cache
 def _templates_digest() -> str:
-    folder = Path(__file__).resolve().parent / "templates" / "obts"
     digest = hashlib.sha256()
-    for path in sorted(folder.rglob("*.html")):
+    for path in markup_files():
         digest.update(path.name.encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()[:16]

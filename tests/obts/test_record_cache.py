@@ -4,6 +4,7 @@ view is audited, hit or miss."""
 
 from collections.abc import Callable
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,6 +18,7 @@ from obts.merging import person_merge
 from obts.models import Case, Charge, Person, Warrant, WarrantStatus
 from obts.selectors import Visibility
 from obts.status import person_recompute
+from obts.templatetags import records
 from portal.models import Agency, AuditEvent, User
 from portal.models.api_clients import ApiScope
 from portal.roles import Claim, Role
@@ -202,3 +204,9 @@ def test_keys_differ_by_reader_day_and_kind() -> None:
         record_cache.key("api", person.pk, everything, day),
     }
     assert len(keys) == 4
+
+
+def test_the_key_covers_the_tags_that_write_the_page_rows() -> None:
+    names = {path.name for path in record_cache.markup_files()}
+    assert {"record_body.html", "timeline.html"} <= names
+    assert Path(records.__file__).resolve() in record_cache.markup_files()

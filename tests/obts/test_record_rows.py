@@ -1,0 +1,163 @@
+# ruff: noqa: E501  (the reference markup is kept as the templates had it)
+"""The record page's repeated rows (``obts.templatetags.records``) are written in Python
+for speed; they must say exactly what the template markup they replaced said, with every
+value escaped. Each test renders the same records both ways and compares them."""
+
+import re
+from datetime import date, datetime
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.template import Context, Template
+from django.utils import timezone
+
+from obts.models import Charge, CustodyStatus
+from obts.selectors import TimelineEvent
+from tests.obts.factories_records import (
+    CaseFactory,
+    ChargeFactory,
+    CustodyFactory,
+    InfractionFactory,
+    PersonFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+NASTY = '<b>"Tom & Jerry\'s"</b>'
+
+# The markup the tags replaced, as the template engine wrote it.
+TIMELINE = """{% load dates %}{% for event in timeline %}
+<tr data-kind="{{ event.kind }}">
+  <td data-label="Date" class="text-no-wrap"><time datetime="{{ event.date|ymd }}">{{ event.date|ymd }}</time></td>
+  <td data-label="Event">{{ event.summary }}</td>
+  <td data-label="Source" class="text-no-wrap">{{ event.source_system }}</td>
+  <td data-label="As of" class="text-no-wrap">{{ event.as_of|ymd_hm }}</td>
+</tr>{% endfor %}"""
+
+CHARGES = """{% load dates %}{% for charge in charges %}
+<tr>
+  <td data-label="#">{{ charge.sequence }}</td>
+  <td data-label="Statute">{{ charge.statute }}</td>
+  <td data-label="Description">{{ charge.description|default:"—" }}</td>
+  <td data-label="Class">{{ charge.get_charge_class_display|default:"—" }}</td>
+  <td data-label="Counts">{{ charge.counts }}</td>
+  <td data-label="Plea">{{ charge.plea|default:"—" }}</td>
+  <td data-label="Disposition">{{ charge.disposition|default:"Pending" }}{% if charge.disposition_date %} ({{ charge.disposition_date|ymd }}){% endif %}</td>
+</tr>{% empty %}<tr><td colspan="7">No charges recorded.</td></tr>{% endfor %}"""
+
+PROVENANCE = """{% load dates %}<span class="usa-hint font-body-3xs">{{ item.source_system }} {{ item.source_id }}, as of {{ item.as_of|ymd_hm }}</span>"""
+
+CUSTODY = (
+    """{% load dates %}{% for period in periods %}
+<tr>
+  <td data-label="Facility">{{ period.facility }}</td>
+  <td data-label="Inmate number">{{ period.inmate_number|default:"—" }}</td>
+  <td data-label="Status">{{ period.get_custody_status_display }}</td>
+  <td data-label="Admitted">{{ period.admitted_on|ymd }}{% if period.admission_type %} ({{ period.admission_type }}){% endif %}</td>
+  <td data-label="Released">{% if period.released_on %}{{ period.released_on|ymd }}{% if period.release_type %} ({{ period.release_type }}){% endif %}{% else %}<strong>In custody</strong>{% endif %}</td>
+  <td data-label="Source">{% with item=period %}"""
+    + PROVENANCE.removeprefix("{% load dates %}")
+    + """{% endwith %}</td>
+</tr>{% endfor %}"""
+)
+
+INFRACTIONS = """{% load dates %}{% for infraction in infractions %}
+<tr>
+  <td data-label="Ticket">{{ infraction.ticket_number }}</td>
+  <td data-label="Offense date">{{ infraction.offense_date|ymd }}</td>
+  <td data-label="Statute">{{ infraction.statute|default:"—" }}</td>
+  <td data-label="Description">{{ infraction.description|default:"—" }}</td>
+  <td data-label="Amount">{% if infraction.amount is not None %}${{ infraction.amount }}{% else %}—{% endif %}</td>
+  <td data-label="Status">{{ infraction.status|default:"—" }}</td>
+</tr>{% endfor %}"""
+
+
+def squeezed(html: str) -> str:
+    """Markup without the whitespace between tags, which no browser shows."""
+    return re.sub(r">\s+<", "><", html.strip())
+
+
+def both(reference: str, fast: str, **context: object) -> tuple[str, str]:
+    expected = Template(reference).render(Context(context))
+    got = Template("{% load records %}" + fast).render(Context(context))
+    return squeezed(got), squeezed(expected)
+
+
+def test_timeline_rows_say_what_the_template_said() -> None:
+    events: list[TimelineEvent] = [
+        {
+            "date": date(2025, 1, 2),
+            "kind": "arrest",
+            "summary": f"Arrested for {NASTY}",
+            "source_system": "RMS<1>",
+            "as_of": datetime(2025, 1, 3, 4, 5, tzinfo=ZoneInfo("UTC")),
+        },
+        {
+            "date": date(2025, 2, 1),
+            "kind": "court_date",
+            "summary": "Next court date",
+            "source_system": "JUD",
+            "as_of": datetime(2025, 2, 1, 23, 30),  # noqa: DTZ001  (naive: shown as stored)
+        },
+    ]
+    with timezone.override(ZoneInfo("America/New_York")):
+        got, expected = both(TIMELINE, "{% timeline_rows events %}", timeline=events, events=events)
+    assert got == expected
+    assert "&lt;b&gt;&quot;Tom &amp; Jerry&#x27;s&quot;&lt;/b&gt;" in got
+    assert "2025-01-02 23:05" in got  # 04:05 UTC in New York, the day before
+
+
+def test_charge_rows_say_what_the_template_said() -> None:
+    case = CaseFactory.create()
+    ChargeFactory.create(case=case, sequence=1, description=NASTY)
+    ChargeFactory.create(
+        case=case, sequence=2, description="", plea="", disposition="", disposition_date=None
+    )
+    ChargeFactory.create(case=case, sequence=3, charge_class="", counts=0)
+    charges = list(Charge.objects.filter(case=case).order_by("sequence"))
+    got, expected = both(CHARGES, "{% charge_rows charges %}", charges=charges)
+    assert got == expected
+    assert "Pending" in got
+    assert (
+        both(CHARGES, "{% charge_rows charges %}", charges=[])
+        == ('<tr><td colspan="7">No charges recorded.</td></tr>',) * 2
+    )
+
+
+def test_custody_rows_and_provenance_say_what_the_template_said() -> None:
+    person = PersonFactory.create()
+    CustodyFactory.create(person=person, facility=NASTY, release_type="Bond", source_id="a&b")
+    CustodyFactory.create(
+        person=person,
+        released_on=None,
+        inmate_number="",
+        admission_type="",
+        custody_status=CustodyStatus.SENTENCED,
+    )
+    periods = list(person.custody_periods.all())
+    got, expected = both(CUSTODY, "{% custody_rows periods %}", periods=periods)
+    assert got == expected
+    assert "<strong>In custody</strong>" in got
+    got, expected = both(PROVENANCE, "{{ item|provenance }}", item=periods[0])
+    assert got == expected
+
+
+def test_infraction_rows_say_what_the_template_said() -> None:
+    person = PersonFactory.create()
+    InfractionFactory.create(person=person, amount=Decimal("1250.50"), description=NASTY)
+    InfractionFactory.create(person=person, amount=None, statute="", status="")
+    infractions = list(person.infractions.all())
+    got, expected = both(INFRACTIONS, "{% infraction_rows infractions %}", infractions=infractions)
+    assert got == expected
+    assert "$1250.50" in got
+
+
+def test_calculation_steps_are_escaped_list_items() -> None:
+    steps = ["Imposed 365 days", f"Less {NASTY}"]
+    got, expected = both(
+        "{% for step in steps %}<li>{{ step }}</li>{% endfor %}",
+        "{{ steps|list_items }}",
+        steps=steps,
+    )
+    assert got == expected
