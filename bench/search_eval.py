@@ -2,7 +2,7 @@
 
 The population is synthetic (``generate_persons``). Each query is made from one person
 (number ``n``, so the right answer is the person whose source id is ``SYN-n``) and is one
-of nine kinds, in equal shares:
+of fifteen kinds, in equal shares: nine with at most one mistake,
 
 - ``exact``: the primary given name, surname and date of birth as stored;
 - ``surname misspelled`` / ``given name misspelled``: one typing or hearing mistake
@@ -20,6 +20,19 @@ of nine kinds, in equal shares:
   one of PH/F, C/K, Y/I, -SON/-SEN, -MANN/-MAN, a doubled or undoubled consonant, EI/IE,
   EE/EA, Z/S, TH/T, -EZ/-ES, V/B, LL/Y...), with the date of birth;
 - ``no dob``: the exact names without a date of birth.
+
+and six harder kinds, beyond the one mistake per query the portal's keys are built for:
+
+- ``first letter wrong``: the surname with its first letter changed (``Lam`` as ``Tam``),
+  which changes both phonetic codes and the initials;
+- ``both names misspelled``: one mistake in the given name and one in the surname;
+- ``surname mistyped twice``: two mistakes in the surname;
+- ``misspelled + dob damaged`` / ``sound-alike + dob damaged``: a misspelled or
+  sound-alike surname together with a damaged date of birth;
+- ``surname and dob only``: the surname and date of birth, no given name.
+
+The table sums them up as ``all name+dob queries`` (the first eight kinds, which carry
+a date of birth: the issue's target), ``all harder queries`` (the six) and ``all``.
 
 Every query gives the name as separate given name and surname (as the API's
 ``first_name`` and ``last_name`` do) and each method answers the ten persons it ranks
@@ -93,7 +106,17 @@ KINDS = [
     "surname sound-alike",
     "no dob",
 ]
+HARDER_KINDS = [
+    "first letter wrong",
+    "both names misspelled",
+    "surname mistyped twice",
+    "misspelled + dob damaged",
+    "sound-alike + dob damaged",
+    "surname and dob only",
+]
+KINDS += HARDER_KINDS
 ALL_WITH_DOB = "all name+dob queries"
+ALL_HARDER = "all harder queries"
 ALL = "all"
 
 # Sound-alike respellings of a (lower-case) surname: (pattern, replacement). One rule,
@@ -242,6 +265,12 @@ def _sound_alike(surname: str, rng: random.Random) -> str:
     return "-".join(part[:1].upper() + part[1:] for part in respelled.split("-"))
 
 
+def _first_letter_wrong(surname: str, rng: random.Random) -> str:
+    """``surname`` with its first letter replaced by another."""
+    letter = rng.choice([c for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZ" if c != surname[:1].upper()])
+    return letter + surname[1:]
+
+
 def _make(kind: str, known: _Known, generator: Any) -> _Named | None:
     """The query of ``kind`` made from ``known``, or None when the person does not lend
     itself to that kind (no nickname, no alias, a name the mistake leaves unchanged)."""
@@ -276,13 +305,30 @@ def _make(kind: str, known: _Known, generator: Any) -> _Named | None:
         made = _Named(first, _sound_alike(last, rng), dob)
     elif kind == "no dob":
         made = _Named(first, last, None)
+    elif kind == "first letter wrong":
+        made = _Named(first, _first_letter_wrong(last, rng), dob)
+    elif kind == "both names misspelled":
+        made = _Named(generator.misspell(first), generator.misspell(last), dob)
+    elif kind == "surname mistyped twice":
+        made = _Named(first, generator.misspell(generator.misspell(last)), dob)
+    elif kind == "misspelled + dob damaged":
+        made = _Named(first, generator.misspell(last), generator.damage_dob(dob))
+    elif kind == "sound-alike + dob damaged":
+        made = _Named(first, _sound_alike(last, rng), generator.damage_dob(dob))
+    elif kind == "surname and dob only":
+        made = _Named("", last, dob)
     else:
         raise ValueError(kind)
+    respelled = made.last.lower() != last.lower()
     changed = {
         "surname misspelled": made.last != last,
         "given name misspelled": made.first != first,
-        "surname sound-alike": made.last.lower() != last.lower(),
+        "surname sound-alike": respelled,
         "dob damaged": made.dob != dob,
+        "both names misspelled": made.first != first and made.last != last,
+        "surname mistyped twice": respelled,
+        "misspelled + dob damaged": respelled and made.dob != dob,
+        "sound-alike + dob damaged": respelled and made.dob != dob,
     }
     return made if changed.get(kind, True) else None
 
@@ -339,7 +385,7 @@ def _icontains(query: LabelledQuery) -> list[int]:
 def _trigram(query: LabelledQuery) -> list[int]:
     from django.db import connection
 
-    text = f"{query.last} {query.first}".upper()
+    text = f"{query.last} {query.first}".strip().upper()
     with connection.cursor() as cursor:
         # % is similarity above pg_trgm.similarity_threshold (set to TRIGRAM_THRESHOLD).
         cursor.execute(
@@ -356,8 +402,11 @@ def _soundex(query: LabelledQuery) -> list[int]:
 
     from obts.matching.phonetic import soundex
 
-    sql = "SELECT person_id FROM bench_soundex WHERE last_code = %s AND first_code = %s"
-    params: list[Any] = [soundex(query.last), soundex(query.first)]
+    sql = "SELECT person_id FROM bench_soundex WHERE last_code = %s"
+    params: list[Any] = [soundex(query.last)]
+    if query.first:
+        sql += " AND first_code = %s"
+        params.append(soundex(query.first))
     if query.dob is not None:
         sql += " AND dob = %s"
         params.append(query.dob.isoformat())
@@ -449,10 +498,13 @@ def _evaluate(
 
     groups: dict[str, list[int]] = {kind: [] for kind in KINDS}
     groups[ALL_WITH_DOB] = []
+    groups[ALL_HARDER] = []
     groups[ALL] = []
     for i, query in enumerate(queries):
         groups[query.kind].append(i)
-        if query.dob is not None:
+        if query.kind in HARDER_KINDS:
+            groups[ALL_HARDER].append(i)
+        elif query.dob is not None:
             groups[ALL_WITH_DOB].append(i)
         groups[ALL].append(i)
     recall: dict[str, Recall] = {}
@@ -493,7 +545,7 @@ def _print(report: Report) -> None:
         print(f"  {method}: skipped ({reason})")
     print()
     methods = report.methods
-    header = f"  {'queries':<24} {'n':>5}" + "".join(
+    header = f"  {'queries':<26} {'n':>5}" + "".join(
         f" {m + ' @1':>14} {'@10':>6}" for m in methods
     )
     print(header)
@@ -502,18 +554,18 @@ def _print(report: Report) -> None:
         cells = "".join(
             f" {entry.at_1.get(m, 0):>14.3f} {entry.at_10.get(m, 0):>6.3f}" for m in methods
         )
-        print(f"  {group:<24} {entry.queries:>5}{cells}")
+        print(f"  {group:<26} {entry.queries:>5}{cells}")
     print("  " + "-" * (len(header) - 2))
     for label, attribute in (("median ms", "median_ms"), ("p95 ms", "p95_ms")):
         cells = "".join(f" {getattr(report.latency[m], attribute):>14.1f} {'':>6}" for m in methods)
-        print(f"  {label:<24} {'':>5}{cells}")
+        print(f"  {label:<26} {'':>5}{cells}")
     print()
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0] if __doc__ else "")
     parser.add_argument("--persons", type=int, default=20_000, help="population size")
-    parser.add_argument("--queries", type=int, default=1_000, help="labelled queries")
+    parser.add_argument("--queries", type=int, default=1_500, help="labelled queries")
     parser.add_argument("--seed", type=int, default=1, help="population and query seed")
     parser.add_argument("--output", type=Path, help="JSON results file (default bench/results/)")
     args = parser.parse_args(argv)

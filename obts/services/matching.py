@@ -33,6 +33,8 @@ from obts.matching import (
     POSSIBLE,
     Candidate,
     Query,
+    Ranked,
+    compare_given,
     fold,
     key_hashes,
     query_keys,
@@ -279,6 +281,9 @@ def _candidates(names: list[NameQuery]) -> list[Candidate]:
 SEARCH_AGREEMENT = POSSIBLE
 """Where the search floor sits between a stranger's score and a perfect match's for the
 same query (see :func:`search_floor`)."""
+GIVEN_AGREES = 0.85
+"""A given name this similar (the same, a nickname, a part, a sound-alike or a typo)
+agrees, for :func:`surname_alone_differs`."""
 MAX_SEARCH_RESULTS = 100
 # Holders of one exact identifier read at most (an identifier is meant to be unique).
 MAX_IDENTIFIER_ROWS = 50
@@ -388,8 +393,10 @@ def search_persons(
     of an exact SID, FBI number or driver's licence (any state) ranks first with score 1.0
     and a reason such as "exact SID". Then the persons whose name rows, found through the
     name keys (or by trigram on PostgreSQL, as for intake), score at least
-    :func:`search_floor` under any reading. Each person appears once, with its best name
-    row as ``matched_name``; a row of a person merged away counts for its survivor.
+    :func:`search_floor` under any reading, or agree on the given name and exact date of
+    birth with only the surname differing (:func:`surname_alone_differs`). Each person
+    appears once, with its best name row as ``matched_name``; a row of a person merged
+    away counts for its survivor.
 
     Flags are the stored ones, in the record page's order. Flags and status come only
     from records ``visibility`` lets through (by default no juvenile or sealed case): a
@@ -430,7 +437,8 @@ def search_persons(
         floor = search_floor(query)
         for item in rank(query, candidates):
             person_id = int(item.candidate.person_id)
-            if person_id not in exact and item.match.score < floor:
+            below = item.match.score < floor
+            if below and person_id not in exact and not surname_alone_differs(query, item):
                 continue
             held = found.get(person_id)
             if held is not None and held.name_score >= item.match.score:
@@ -457,6 +465,20 @@ def search_persons(
         )
     ordered = sorted(found.items(), key=lambda entry: entry[1].order(entry[0]))[:limit]
     return _hits(ordered, visibility or Visibility(), today or timezone.localdate())
+
+
+def surname_alone_differs(query: Query, item: Ranked) -> bool:
+    """Whether a candidate of a full query (names and date of birth) has the query's exact
+    date of birth and given name, only the surname disagreeing: a surname married into,
+    misspelled beyond its keys (a wrong first letter, two typos), or another person of
+    that name born that day, who is rare (about forty people share a birthday in a
+    million). Search shows such a person below the floor, ranked by their lower score,
+    with "surname differs" among the reasons; intake never links on it."""
+    candidate = item.candidate
+    if query.dob is None or candidate.dob != query.dob or not query.last.strip():
+        return False
+    agreement, _ = compare_given(query.first, candidate.first)
+    return bool(query.first.strip()) and agreement >= GIVEN_AGREES
 
 
 def _searchable(name: NameQuery) -> bool:

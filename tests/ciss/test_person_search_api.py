@@ -23,7 +23,7 @@ from obts.models import (
     PersonName,
     WarrantStatus,
 )
-from obts.services.matching import search_floor
+from obts.services.matching import NameQuery, search_floor, search_persons
 from obts.status import person_recompute
 from portal.models import Agency, AuditEvent
 from portal.models.api_clients import ApiScope
@@ -282,6 +282,36 @@ def test_a_first_name_and_date_of_birth_alone_find_the_person(
     client: Client, key: str, michaela: Person
 ) -> None:
     assert top(client, key, first_name="Michaela", dob="1985-11-11") == str(michaela.public_id)
+
+
+def test_a_wrong_surname_with_the_given_name_and_date_of_birth_still_finds_the_person(
+    client: Client, key: str
+) -> None:
+    """A surname with its first letter wrong (or married into, or mistyped twice) shares
+    no key with the stored one; the given name and exact date still find the person,
+    ranked below a full match."""
+    lam = indexed_person("Philip", "Lam", date(1960, 5, 7))
+    tam = indexed_person("Philip", "Tam", date(1960, 5, 7))
+    assert ids(results(client, key, first_name="Philip", last_name="Tam", dob="1960-05-07")) == [
+        str(tam.public_id),
+        str(lam.public_id),
+    ]
+
+
+def test_a_surname_mistyped_twice_is_shown_with_the_reason(client: Client, key: str) -> None:
+    potts = indexed_person("David", "Potts", date(1997, 1, 13))
+    (hit,) = search_persons(names=[NameQuery("Dave", "", "Pzfts", "", date(1997, 1, 13))])
+    assert hit.person_id == potts.pk
+    assert "surname differs (Pzfts vs Potts)" in hit.reasons
+    assert "same date of birth" in hit.reasons
+
+
+def test_a_wrong_surname_is_not_enough_without_the_exact_date_or_given_name(
+    client: Client, key: str
+) -> None:
+    indexed_person("Philip", "Lam", date(1960, 5, 8))  # a day off
+    indexed_person("Daniel", "Kam", date(1960, 5, 7))  # another given name
+    assert results(client, key, first_name="Philip", last_name="Tam", dob="1960-05-07") == []
 
 
 def test_a_surname_alone_finds_every_holder_of_it(

@@ -26,6 +26,6 @@ def test_every_search_index_keeps_a_small_pending_list() -> None:
             "JOIN pg_am a ON a.oid = c.relam WHERE a.amname = 'gin'"
         )
         options = dict(cursor.fetchall())
-    assert SEARCH_INDEXES <= set(options)
+    assert set(options) >= SEARCH_INDEXES
     for index in SEARCH_INDEXES:
         assert f"gin_pending_list_limit={PENDING_LIST_KB}" in (options[index] or []), index
