@@ -1340,7 +1340,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--no-access-log", action="store_true", help="no gunicorn access log")
     parser.add_argument("--worker-pool", default="prefork", help="Celery pool (prefork)")
-    parser.add_argument("--worker-concurrency", type=int, default=2, help="Celery processes (2)")
+    parser.add_argument(
+        "--worker-concurrency",
+        type=int,
+        default=None,
+        help="Celery processes (default: the setting, CELERY_WORKER_CONCURRENCY)",
+    )
     parser.add_argument("--connections", type=int, default=32, help="load generator's (32)")
     parser.add_argument("--persons", type=int, default=20_000, help="population (20,000)")
     parser.add_argument("--seed", type=int, default=1)
@@ -1381,6 +1386,11 @@ def main(argv: list[str] | None = None) -> int:
     warnings.filterwarnings("ignore", message="No directory at")
     django.setup()
     from django.conf import settings
+
+    if args.worker_concurrency is None:
+        args.worker_concurrency = settings.CELERY_WORKER_CONCURRENCY
+    if args.worker_concurrency < 1:
+        parser.error("--worker-concurrency must be at least 1")
     from django.db import connection
 
     from bench.support import describe_database
