@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from django.db import DatabaseError, IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.db.models import Prefetch, Q
 from django.utils import timezone
 from rest_framework import serializers
@@ -423,15 +423,39 @@ def _add_names(
             for position, (first, middle, last, suffix, dob) in enumerate(names)
         ]
     )
-    NameKey.objects.bulk_create(
+    insert_name_keys(
         [
-            NameKey(name=row, key=key)
+            (row.pk, key)
             for row in rows
             for key in key_hashes(
                 name_keys(row.first_name, row.middle_name, row.last_name, row.dob)
             )
         ]
     )
+
+
+def insert_name_keys(rows: list[tuple[int, int]]) -> None:
+    """Store ``(name id, key hash)`` rows in one statement, without a model instance per
+    key: a name has some forty keys, and building and compiling them as ``NameKey``
+    objects was an eighth of a person's intake."""
+    if not rows:
+        return
+    quote = connection.ops.quote_name
+    table = quote(NameKey._meta.db_table)
+    name, key = quote("name_id"), quote("key")
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            names, keys = zip(*rows, strict=True)
+            cursor.execute(
+                f"INSERT INTO {table} ({name}, {key}) "  # noqa: S608  (names from the model)
+                "SELECT * FROM unnest(%s::bigint[], %s::bigint[])",
+                [list(names), list(keys)],
+            )
+        else:
+            cursor.executemany(
+                f"INSERT INTO {table} ({name}, {key}) VALUES (%s, %s)",  # noqa: S608
+                rows,
+            )
 
 
 def _add_identifiers(person: Person, source: PersonSource, identifiers: set[IdentifierRow]) -> None:

@@ -2,7 +2,8 @@
 hold what the ORM's one query per kind holds — the same rows, values and order, charges
 under their cases, sentences with their cases, nothing a reader may not see."""
 
-from typing import Any
+from dataclasses import fields
+from typing import Any, get_origin
 
 import pytest
 from django.db import connection
@@ -30,19 +31,9 @@ VISIBILITIES = [
     Visibility(criminal_history=True, juvenile=True, sealed=True, registry=True),
 ]
 
-LISTS = [
-    "names",
-    "identifiers",
-    "addresses",
-    "cases",
-    "sentences",
-    "custody",
-    "supervisions",
-    "orders",
-    "warrants",
-    "registrations",
-    "infractions",
-]
+# Every kind of row a record lists (merged_ids are ids, not rows).
+LISTS = [f.name for f in fields(PersonRecord) if get_origin(f.type) is list]
+LISTS.remove("merged_ids")
 
 
 def values(record: Model) -> dict[str, Any]:
