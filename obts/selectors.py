@@ -126,8 +126,9 @@ def person_record(
     survivor: tuple[Person, list[uuid.UUID]] | None = None,
 ) -> PersonRecord:
     """The person with ``public_id`` — or, when it was merged into another, the survivor —
-    with every record ``visibility`` allows, in a fixed number of queries (one per record
-    kind). Raises Http404 for an unknown id.
+    with every record ``visibility`` allows, in a fixed number of queries: on PostgreSQL
+    the person, then every record in one statement (``obts.rows_once``); elsewhere one
+    query per record kind. Raises Http404 for an unknown id.
 
     Juvenile and sealed cases the reader may not see are excluded in the database, with
     their charges and sentences; they are never counted or returned. ``survivor`` is
@@ -165,7 +166,8 @@ def _record(
     )
 
 
-# The person's records, by relation name, in the order PersonRecord lists them.
+# The person's rows every reader gets, by relation name (cases and what hangs on them
+# depend on the reader's visibility).
 _PLAIN_RELATIONS = (
     "names",
     "identifiers",
