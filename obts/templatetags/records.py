@@ -1,6 +1,6 @@
 """Rows of a person's record that repeat by the hundred on a heavy record's page (the
-timeline, charges, custody, infractions, sentence calculations, each record's
-provenance), written in Python rather than by the template engine, which spends some
+timeline, charges, custody, infractions, sentences with their calculation, each
+record's provenance), written in Python rather than by the template engine, which spends some
 microseconds on every variable and include: for a heavy person a third of the page's
 time. The markup is what the templates wrote, every value escaped."""
 
@@ -13,6 +13,7 @@ from django import template
 from django.utils import formats, timezone
 from django.utils.safestring import SafeString, mark_safe
 
+from obts.access import SentenceView
 from obts.models import Charge, CustodyPeriod, Infraction
 from obts.models.base import SourceRecord
 from obts.selectors import TimelineEvent
@@ -163,3 +164,43 @@ def infraction_rows(infractions: Iterable[Infraction]) -> SafeString:
             ]
         )
     return _rows(rows)
+
+
+@register.simple_tag
+def sentence_boxes(sentences: Iterable[SentenceView]) -> SafeString:
+    """Each sentence as a summary box: its dates, how it runs, the calculation steps the
+    reader may see and where it came from; or the line saying there are none."""
+    zone = timezone.get_current_timezone()
+    boxes = []
+    for item in sentences:
+        sentence = item.sentence
+        case = f" · {escape(sentence.case.reference)}" if sentence.case else ""
+        dates = [
+            ("Starts", _ymd(sentence.starts_on) or "—"),
+            ("Maximum release date", _ymd(sentence.max_release_on) or "Nothing to serve"),
+        ]
+        if sentence.supervision_ends_on:
+            dates.append(("Supervision ends", _ymd(sentence.supervision_ends_on)))
+        runs = escape(str(sentence.get_relation_display()))
+        if item.follows:
+            runs += f" to the sentence of {_ymd(item.follows.imposed_on)}"
+        dates.append(("Runs", runs))
+        terms = "".join(f"<dt>{term}</dt><dd>{value}</dd>" for term, value in dates)
+        if item.steps:
+            steps = f'<ol class="usa-list obts-steps">{list_items(item.steps)}</ol>'
+        else:
+            steps = "<p>Not calculated yet.</p>"
+        boxes.append(
+            f'<div class="usa-summary-box margin-bottom-2" data-sentence="{sentence.public_id}">'
+            '<div class="usa-summary-box__body">'
+            '<h3 class="usa-summary-box__heading">'
+            f"Sentence imposed {_ymd(sentence.imposed_on)}{case}</h3>"
+            '<div class="usa-summary-box__text">'
+            f'<dl class="portal-dl">{terms}</dl>'
+            '<h4 class="margin-bottom-05">How the dates were computed</h4>'
+            f"{steps}{_provenance(sentence, zone)}</div></div></div>"
+        )
+    if not boxes:
+        return mark_safe("<p>No sentences.</p>")
+    # Built from escaped values only.
+    return mark_safe("\n".join(boxes))  # noqa: S308

@@ -12,6 +12,7 @@ import pytest
 from django.template import Context, Template
 from django.utils import timezone
 
+from obts.access import SentenceView
 from obts.models import Charge, CustodyStatus
 from obts.selectors import TimelineEvent
 from tests.obts.factories_records import (
@@ -20,6 +21,7 @@ from tests.obts.factories_records import (
     CustodyFactory,
     InfractionFactory,
     PersonFactory,
+    SentenceFactory,
 )
 
 pytestmark = pytest.mark.django_db
@@ -61,6 +63,31 @@ CUSTODY = (
     + """{% endwith %}</td>
 </tr>{% endfor %}"""
 )
+
+SENTENCES = """{% load dates records %}{% for item in sentences %}{% with sentence=item.sentence %}
+<div class="usa-summary-box margin-bottom-2" data-sentence="{{ sentence.public_id }}">
+  <div class="usa-summary-box__body">
+    <h3 class="usa-summary-box__heading">Sentence imposed {{ sentence.imposed_on|ymd }}{% if sentence.case %} · {{ sentence.case.reference }}{% endif %}</h3>
+    <div class="usa-summary-box__text">
+      <dl class="portal-dl">
+        <dt>Starts</dt><dd>{{ sentence.starts_on|ymd|default:"—" }}</dd>
+        <dt>Maximum release date</dt><dd>{{ sentence.max_release_on|ymd|default:"Nothing to serve" }}</dd>
+        {% if sentence.supervision_ends_on %}<dt>Supervision ends</dt><dd>{{ sentence.supervision_ends_on|ymd }}</dd>{% endif %}
+        <dt>Runs</dt><dd>{{ sentence.get_relation_display }}{% if item.follows %} to the sentence of {{ item.follows.imposed_on|ymd }}{% endif %}</dd>
+      </dl>
+      <h4 class="margin-bottom-05">How the dates were computed</h4>
+      {% if item.steps %}
+      <ol class="usa-list obts-steps">{% for step in item.steps %}<li>{{ step }}</li>{% endfor %}</ol>
+      {% else %}
+      <p>Not calculated yet.</p>
+      {% endif %}
+      {{ sentence|provenance }}
+    </div>
+  </div>
+</div>
+{% endwith %}{% empty %}
+<p>No sentences.</p>
+{% endfor %}"""
 
 INFRACTIONS = """{% load dates %}{% for infraction in infractions %}
 <tr>
@@ -151,6 +178,34 @@ def test_infraction_rows_say_what_the_template_said() -> None:
     got, expected = both(INFRACTIONS, "{% infraction_rows infractions %}", infractions=infractions)
     assert got == expected
     assert "$1250.50" in got
+
+
+def test_sentence_boxes_say_what_the_template_said() -> None:
+    person = PersonFactory.create()
+    case = CaseFactory.create(person=person, docket_number="HHD-CR25-<1>")
+    first = SentenceFactory.create(
+        person=person, case=case, imposed_on=date(2025, 3, 1), incarceration_days=365
+    )
+    second = SentenceFactory.create(
+        person=person,
+        case=None,
+        imposed_on=date(2025, 4, 1),
+        relation="consecutive",
+        consecutive_to=first,
+        supervision_ends_on=date(2027, 1, 1),
+        source_id="S&1",
+    )
+    views = [
+        SentenceView(first, [f"Imposed {NASTY}", "Less jail credit"], None),
+        SentenceView(second, [], first),
+    ]
+    got, expected = both(SENTENCES, "{% sentence_boxes sentences %}", sentences=views)
+    assert got == expected
+    assert "HHD-CR25-&lt;1&gt;" in got
+    assert "Not calculated yet." in got
+    assert "to the sentence of 2025-03-01" in got
+    empty = both(SENTENCES, "{% sentence_boxes sentences %}", sentences=[])
+    assert empty == ("<p>No sentences.</p>",) * 2
 
 
 def test_calculation_steps_are_escaped_list_items() -> None:
