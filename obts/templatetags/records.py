@@ -4,17 +4,19 @@ record's provenance), written in Python rather than by the template engine, whic
 microseconds on every variable and include: for a heavy person a third of the page's
 time. The markup is what the templates wrote, every value escaped."""
 
+import functools
 from collections.abc import Iterable
 from datetime import date, datetime, tzinfo
 from html import escape
 from typing import Any
 
 from django import template
+from django.db import models
 from django.utils import formats, timezone
 from django.utils.safestring import SafeString, mark_safe
 
 from obts.access import SentenceView
-from obts.models import Charge, CustodyPeriod, Infraction
+from obts.models import Charge, CustodyPeriod, Infraction, Sentence
 from obts.models.base import SourceRecord
 from obts.selectors import TimelineEvent
 
@@ -59,6 +61,19 @@ def _ymd_hm(value: datetime | None, zone: tzinfo) -> str:
 
 def _in_brackets(value: str) -> str:
     return f" ({escape(value)})" if value else ""
+
+
+@functools.cache
+def _labels(model: type[models.Model], field: str) -> dict[Any, str]:
+    choices = model._meta.get_field(field)
+    assert isinstance(choices, models.Field)  # noqa: S101  (a column, not a relation)
+    return {value: str(label) for value, label in choices.flatchoices}
+
+
+def _label(model: type[models.Model], field: str, value: Any) -> str:
+    """What ``get_<field>_display()`` gives (the choice's label, or the value itself),
+    without its per-call work: a heavy record has a few hundred of them."""
+    return _labels(model, field).get(value, str(value))
 
 
 def _provenance(item: SourceRecord, zone: tzinfo) -> str:
@@ -112,7 +127,7 @@ def charge_rows(charges: Iterable[Charge]) -> SafeString:
                 _td("#", _text(charge.sequence)),
                 _td("Statute", _text(charge.statute, "")),
                 _td("Description", _text(charge.description)),
-                _td("Class", _text(charge.get_charge_class_display())),
+                _td("Class", _text(_label(Charge, "charge_class", charge.charge_class))),
                 _td("Counts", _text(charge.counts)),
                 _td("Plea", _text(charge.plea)),
                 _td("Disposition", _text(charge.disposition, "Pending") + disposed),
@@ -134,11 +149,12 @@ def custody_rows(periods: Iterable[CustodyPeriod]) -> SafeString:
             released = _ymd(period.released_on) + _in_brackets(period.release_type)
         else:
             released = "<strong>In custody</strong>"
+        status = _label(CustodyPeriod, "custody_status", period.custody_status)
         rows.append(
             [
                 _td("Facility", _text(period.facility, "")),
                 _td("Inmate number", _text(period.inmate_number)),
-                _td("Status", _text(period.get_custody_status_display(), "")),
+                _td("Status", _text(status, "")),
                 _td("Admitted", admitted),
                 _td("Released", released),
                 _td("Source", _provenance(period, zone)),
@@ -181,7 +197,7 @@ def sentence_boxes(sentences: Iterable[SentenceView]) -> SafeString:
         ]
         if sentence.supervision_ends_on:
             dates.append(("Supervision ends", _ymd(sentence.supervision_ends_on)))
-        runs = escape(str(sentence.get_relation_display()))
+        runs = escape(_label(Sentence, "relation", sentence.relation))
         if item.follows:
             runs += f" to the sentence of {_ymd(item.follows.imposed_on)}"
         dates.append(("Runs", runs))
