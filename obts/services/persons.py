@@ -38,7 +38,7 @@ from django.db.models import Prefetch, Q
 from django.utils import timezone
 from rest_framework import serializers
 
-from obts.matching import key_hashes, name_keys
+from obts.matching import key_hashes, name_keys, query_keys
 from obts.models import (
     Address,
     IdentifierKind,
@@ -60,7 +60,7 @@ from obts.services.intake import (
     record_validator,
     stale_reason,
 )
-from obts.services.matching import NameQuery, find_person
+from obts.services.matching import NameQuery, PersonMatch, find_person
 from obts.services.person_schemas import PersonInputSerializer
 from obts.services.status_refresh import persons_refresh
 from portal import audit
@@ -197,15 +197,22 @@ def _upsert_valid(
     keys = Counter((record.source_system, record.source_id) for _, record in valid)
     stored = _stored_sources(set(keys))
     now = timezone.now()
-    results = []
+    results: list[RecordResult] = []
+    new = _NewSources(stored, now)
     for index, record in valid:
         key = (record.source_system, record.source_id)
+        if key not in stored and keys[key] == 1:
+            results += new.add(index, record, key)
+            continue
+        # An update, or a source the batch names twice: written now, on its own.
+        results += new.write()
         result = _upsert_in_savepoint(index, record, key, stored, now)
         result.key = key
         if result.applied and keys[key] > 1:
             # A later record of the batch has the same key: it must see this one.
             stored.update(_stored_sources({key}))
         results.append(result)
+    results += new.write()
 
     applied = [result for result in results if result.applied]
     if applied and refresh:
@@ -218,6 +225,172 @@ def _upsert_valid(
             [result.instance for result in applied],
             sources=[result.key for result in applied],
         )
+    return results
+
+
+@dataclass
+class _NewSource:
+    index: int
+    record: PersonRecordInput
+    key: SourceKey
+    match: PersonMatch
+
+
+class _NewSources:
+    """New source records of a batch, matched one by one as they come and written
+    together, one statement per table, instead of some ten statements each.
+
+    A record is matched against the database only; so before matching one that could
+    meet a record still waiting (a name key or an identifier in common, or a name with
+    no date of birth, which the matcher may look up by trigram), those are written
+    first: each record is matched against every record before it, as one at a time. A
+    lot the database refuses (another request created one of its sources meanwhile, a
+    value out of range) is rolled back and its records written one at a time, each in
+    its own savepoint, as updates are."""
+
+    def __init__(self, stored: dict[SourceKey, PersonSource], now: datetime) -> None:
+        self.stored, self.now = stored, now
+        self.waiting: list[_NewSource] = []
+        self.keys: set[str] = set()
+        self.identifiers: set[tuple[str, str]] = set()
+
+    def add(self, index: int, record: PersonRecordInput, key: SourceKey) -> list[RecordResult]:
+        written = self.write() if self.waiting and self._meets(record) else []
+        self.waiting.append(_NewSource(index, record, key, _match(record)))
+        for first, middle, last, _, dob in record.names:
+            self.keys |= name_keys(first, middle, last, dob)
+        self.identifiers |= {(kind, value) for kind, value, _ in record.identifiers}
+        return written
+
+    def _meets(self, record: PersonRecordInput) -> bool:
+        if any(dob is None for *_, dob in record.names):
+            return True
+        if any((kind, value) in self.identifiers for kind, value, _ in record.identifiers):
+            return True
+        for first, middle, last, _, dob in record.names:
+            try:
+                wanted = query_keys(first, last, dob, middle=middle)
+            except ValueError:  # no usable name: matched by identifiers alone
+                continue
+            if not wanted.isdisjoint(self.keys):
+                return True
+        return False
+
+    def write(self) -> list[RecordResult]:
+        waiting, self.waiting = self.waiting, []
+        self.keys, self.identifiers = set(), set()
+        if not waiting:
+            return []
+        try:
+            with transaction.atomic():
+                return _write_new(waiting, self.now)
+        except DatabaseError:
+            results = []
+            for new in waiting:
+                result = _upsert_in_savepoint(new.index, new.record, new.key, self.stored, self.now)
+                result.key = new.key
+                results.append(result)
+            return results
+
+
+def _match(record: PersonRecordInput) -> PersonMatch:
+    sid, _ = record.identifier(IdentifierKind.SID)
+    fbi_number, _ = record.identifier(IdentifierKind.FBI)
+    dl_number, dl_state = record.identifier(IdentifierKind.DRIVERS_LICENSE)
+    return find_person(
+        names=[NameQuery(*name) for name in record.names],
+        sex=record.attributes["sex"],
+        sid=sid,
+        fbi_number=fbi_number,
+        dl_number=dl_number,
+        dl_state=dl_state,
+    )
+
+
+def _write_new(waiting: list[_NewSource], now: datetime) -> list[RecordResult]:
+    """The persons, sources, names, keys, identifiers, addresses and possible duplicates
+    of ``waiting``, one statement each (the matched persons' changed attributes one
+    ``UPDATE`` each, in order)."""
+    linked = Person.objects.in_bulk({new.match.person_id for new in waiting} - {None})
+    created = Person.objects.bulk_create(
+        [Person(**new.record.attributes) for new in waiting if new.match.person_id is None]
+    )
+    fresh = iter(created)
+    persons = []
+    for new in waiting:
+        if new.match.person_id is None:
+            persons.append(next(fresh))
+            continue
+        person = linked[new.match.person_id]
+        attributes = _attribute_changes(person, new.record.attributes, sole_source=False)
+        if attributes:
+            for name, value in attributes.items():
+                setattr(person, name, value)
+            person.save(update_fields=[*attributes, "updated_at"])
+        persons.append(person)
+    sources = PersonSource.objects.bulk_create(
+        [
+            PersonSource(
+                person=person,
+                source_system=new.record.source_system,
+                source_id=new.record.source_id,
+                as_of=new.record.as_of or now,
+                received_at=now,
+            )
+            for new, person in zip(waiting, persons, strict=True)
+        ]
+    )
+    rows = list(zip(waiting, persons, sources, strict=True))
+    _add_names_of(
+        [
+            (person, source, new.record.names, new.match.person_id is None)
+            for new, person, source in rows
+        ]
+    )
+    PersonIdentifier.objects.bulk_create(
+        [
+            PersonIdentifier(person=person, source=source, kind=kind, value=value, state=state)
+            for new, person, source in rows
+            for kind, value, state in sorted(new.record.identifiers)
+        ]
+    )
+    Address.objects.bulk_create(
+        [
+            Address(
+                person=person, source=source, **dict(zip(ADDRESS_FIELDS, row, strict=True))
+            ).fill_location_key()
+            for new, person, source in rows
+            for row in new.record.addresses
+        ]
+    )
+    duplicates = PossibleDuplicate.objects.bulk_create(
+        [
+            PossibleDuplicate(person=person, candidate_id=candidate, score=score, reasons=reasons)
+            for new, person, _ in rows
+            for candidate, score, reasons in new.match.possible
+        ]
+    )
+    public_ids = dict(
+        Person.objects.filter(pk__in={d.candidate_id for d in duplicates}).values_list(
+            "pk", "public_id"
+        )
+        if duplicates
+        else []
+    )
+    results = []
+    for new, person, _ in rows:
+        match = new.match
+        details = _details(
+            new.record, "linked" if match.person_id else "created", match=match.describe()
+        )
+        if match.possible:
+            details["possible_duplicates"] = [
+                {"candidate": str(public_ids[candidate]), "score": score}
+                for candidate, score, _ in match.possible
+            ]
+        result = RecordResult(new.index, Outcome.CREATED, person, details=details)
+        result.key = new.key
+        results.append(result)
     return results
 
 
@@ -334,17 +507,7 @@ def _upsert_one(
 def _create_source(
     index: int, record: PersonRecordInput, as_of: datetime, now: datetime
 ) -> RecordResult:
-    sid, _ = record.identifier(IdentifierKind.SID)
-    fbi_number, _ = record.identifier(IdentifierKind.FBI)
-    dl_number, dl_state = record.identifier(IdentifierKind.DRIVERS_LICENSE)
-    match = find_person(
-        names=[NameQuery(*name) for name in record.names],
-        sex=record.attributes["sex"],
-        sid=sid,
-        fbi_number=fbi_number,
-        dl_number=dl_number,
-        dl_state=dl_state,
-    )
+    match = _match(record)
     if match.person_id is not None:
         person = Person.objects.get(pk=match.person_id)
         attributes = _attribute_changes(person, record.attributes, sole_source=False)
@@ -408,6 +571,11 @@ def _attribute_changes(
 def _add_names(
     person: Person, source: PersonSource, names: list[NameRow], *, primary: bool
 ) -> None:
+    _add_names_of([(person, source, names, primary)])
+
+
+def _add_names_of(owners: list[tuple[Person, PersonSource, list[NameRow], bool]]) -> None:
+    """Each source's names (the first primary when ``primary``) with their keys."""
     rows = PersonName.objects.bulk_create(
         [
             PersonName(
@@ -420,6 +588,7 @@ def _add_names(
                 suffix=suffix,
                 dob=dob,
             )
+            for person, source, names, primary in owners
             for position, (first, middle, last, suffix, dob) in enumerate(names)
         ]
     )
