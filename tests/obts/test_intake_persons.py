@@ -2,7 +2,11 @@
 source_id), replays and out-of-order updates, and matching a new source record to a
 known person (identifier first, then name and date of birth)."""
 
+from datetime import date
+from typing import Any
+
 import pytest
+from django.db import IntegrityError
 from django.test import Client
 
 from obts.matching import key_hashes, name_keys
@@ -346,6 +350,79 @@ def test_batch_naming_one_source_twice_links_the_second_to_the_first(
     response = post_json(client, persons_url(), batch, key)
     assert [r["status"] for r in response.json()] == ["created", "updated"]
     assert Person.objects.get().caution == "Armed"
+
+
+def stranger(number: int) -> dict[str, Any]:
+    """A new person of a batch, unlike every other (its own names, date and SID)."""
+    given = ["Abel", "Bruna", "Cyrus", "Delia", "Emmet", "Fenna", "Gideon", "Hester"]
+    family = ["Quarles", "Ruddock", "Stubbs", "Tolliver", "Upham", "Vickery", "Wyeth"]
+    return person_body(
+        source_id=f"N-{number}",
+        sid=f"CT{7000000 + number}",
+        first_name=given[number % len(given)],
+        last_name=family[number % len(family)] + "ington" * (number // len(family)),
+        dob=f"19{40 + number % 50}-0{1 + number % 9}-1{number % 10}",
+        aliases=[],
+    )
+
+
+def test_new_persons_of_a_batch_are_written_together(
+    client: Client, key: str, django_assert_max_num_queries: Any
+) -> None:
+    batch = [stranger(n) for n in range(40)]
+    # The key, the stored sources, each record's match (identifier holders, name keys),
+    # then one statement per table for all forty, the status refresh and the audit row.
+    with django_assert_max_num_queries(40 * 2 + 25):
+        response = post_json(client, persons_url(), batch, key)
+    assert [r["status"] for r in response.json()] == ["created"] * 40
+    assert Person.objects.count() == 40
+    assert NameKey.objects.count() == sum(
+        len(
+            key_hashes(name_keys(b["first_name"], "", b["last_name"], date.fromisoformat(b["dob"])))
+        )
+        for b in batch
+    )
+    assert PersonIdentifier.objects.count() == 40
+
+
+def test_a_record_is_matched_against_the_new_persons_before_it_in_its_batch(
+    client: Client, key: str
+) -> None:
+    batch = [
+        stranger(1),
+        stranger(2),
+        # The same person as the first, from another system: by SID, then by name and
+        # date of birth with no identifier at all.
+        {**stranger(1), "source_system": "DOC", "source_id": "D-1"},
+        {**stranger(1), "source_system": "JUD", "source_id": "J-1", "sid": ""},
+    ]
+    results = post_json(client, persons_url(), batch, key).json()
+    assert [r["status"] for r in results] == ["created"] * 4
+    assert results[2]["id"] == results[0]["id"]
+    assert results[3]["id"] == results[0]["id"]
+    assert results[1]["id"] != results[0]["id"]
+    assert Person.objects.count() == 2
+    assert PersonSource.objects.filter(person__public_id=results[0]["id"]).count() == 3
+
+
+def test_a_lot_the_database_refuses_is_written_one_record_at_a_time(
+    client: Client, key: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from obts.services import persons
+
+    calls = []
+
+    def refuse(*args: Any) -> Any:
+        calls.append(args)
+        raise IntegrityError("another request wrote one of these sources meanwhile")
+
+    monkeypatch.setattr(persons, "_write_new", refuse)
+    batch = [stranger(n) for n in range(3)]
+    results = post_json(client, persons_url(), batch, key).json()
+    assert calls
+    assert [r["status"] for r in results] == ["created"] * 3
+    assert Person.objects.count() == 3
+    assert set(PersonSource.objects.values_list("source_id", flat=True)) == {"N-0", "N-1", "N-2"}
 
 
 def test_key_without_mni_scope_gets_403(client: Client, agency: Agency) -> None:
