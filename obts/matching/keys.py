@@ -77,6 +77,7 @@ Storage
     scoring then rejects; they never hide one.
 """
 
+import functools
 import hashlib
 from collections.abc import Iterable
 from datetime import date
@@ -239,12 +240,21 @@ def query_keys(
     date of birth alone is not a search. A query whose given name is only an initial is
     searched as a surname-only query.
     """
+    return set(_query_keys(first, last, dob, middle, swapped))
+
+
+@functools.lru_cache(maxsize=4096)
+def _query_keys(
+    first: str, last: str, dob: date | None, middle: str, swapped: bool
+) -> frozenset[str]:
+    # Kept for the next call with the same names: intake looks a record's names up twice,
+    # once to see whether the record meets another of its batch, then to match it.
     if not surname_codes(last)[1] and not given_codes(first):
         raise ValueError("a search needs a given name or a surname")
     keys = _one_order(first, last, dob, middle)
     if swapped and first.strip() and last.strip():
         keys |= _one_order(last, first, dob, "")
-    return keys
+    return frozenset(keys)
 
 
 def key_hash(key: str) -> int:

@@ -20,7 +20,8 @@ survivor when it was merged away.
 """
 
 import uuid
-from collections.abc import Iterable
+from collections import defaultdict
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -94,9 +95,15 @@ def find_person(
     fbi_number: str = "",
     dl_number: str = "",
     dl_state: str = "",
+    holders_of: Callable[[str, str, str], set[int]] | None = None,
 ) -> PersonMatch:
     """The existing person that ``names`` (the primary name first, then aliases, each with
-    its own date of birth) and the identifiers describe. Runs a few indexed queries."""
+    its own date of birth) and the identifiers describe. Runs a few indexed queries.
+
+    ``holders_of(kind, value, state)`` gives the persons holding an identifier, by
+    default one query each; a batch passes the holders it read for all its records at
+    once (:class:`IdentifierHolders`)."""
+    holders_of = holders_of or _identifier_holders
     identifiers = [
         ("sid", IdentifierKind.SID, normalize_identifier(sid), ""),
         ("fbi", IdentifierKind.FBI, normalize_identifier(fbi_number), ""),
@@ -108,7 +115,7 @@ def find_person(
     for rule, kind, value, state in identifiers:
         if not value:
             continue
-        holders = _identifier_holders(kind, value, state)
+        holders = holders_of(kind, value, state)
         if len(holders) == 1:
             return PersonMatch(person_id=holders.pop(), rule=rule, reasons=[f"exact {rule}"])
 
@@ -145,6 +152,32 @@ def find_person(
         if POSSIBLE <= score < CONFIDENT
     ][:MAX_POSSIBLE_DUPLICATES]
     return PersonMatch(person_id=None, rule="none", possible=possible)
+
+
+class IdentifierHolders:
+    """The persons holding any of a batch's identifiers (``(kind, value)`` pairs), read in
+    one query, as the ``holders_of`` of :func:`find_person`. An identifier the batch has
+    written since (:meth:`forget`), or one it did not name, is looked up on its own."""
+
+    def __init__(self, identifiers: Iterable[tuple[str, str]]) -> None:
+        self.known = {(kind, value) for kind, value in identifiers if value}
+        self.found: dict[tuple[str, str], list[tuple[str, int]]] = defaultdict(list)
+        if not self.known:
+            return
+        rows = PersonIdentifier.objects.filter(
+            kind__in={kind for kind, _ in self.known},
+            value__in={value for _, value in self.known},
+        ).values_list("kind", "value", "state", "person_id", "person__merged_into_id")
+        for kind, value, state, person_id, merged_into in rows:
+            self.found[(kind, value)].append((state, merged_into or person_id))
+
+    def forget(self, identifiers: Iterable[tuple[str, str]]) -> None:
+        self.known -= set(identifiers)
+
+    def __call__(self, kind: str, value: str, state: str) -> set[int]:
+        if (kind, value) not in self.known:
+            return _identifier_holders(kind, value, state)
+        return {person for held, person in self.found[(kind, value)] if not state or held == state}
 
 
 def _identifier_holders(kind: str, value: str, state: str) -> set[int]:

@@ -60,7 +60,7 @@ from obts.services.intake import (
     record_validator,
     stale_reason,
 )
-from obts.services.matching import NameQuery, PersonMatch, find_person
+from obts.services.matching import IdentifierHolders, NameQuery, PersonMatch, find_person
 from obts.services.person_schemas import PersonInputSerializer
 from obts.services.status_refresh import persons_refresh
 from portal import audit
@@ -198,16 +198,28 @@ def _upsert_valid(
     stored = _stored_sources(set(keys))
     now = timezone.now()
     results: list[RecordResult] = []
-    new = _NewSources(stored, now)
+    holders = IdentifierHolders(
+        (kind, value)
+        for _, record in valid
+        for kind, value, _ in record.identifiers
+        if kind in MATCHED_IDENTIFIERS
+    )
+    new = _NewSources(stored, now, holders)
     for index, record in valid:
         key = (record.source_system, record.source_id)
+        # Later records look this one's identifiers up in the database, not in the
+        # batch's reading from before it.
+        written = [(kind, value) for kind, value, _ in record.identifiers]
         if key not in stored and keys[key] == 1:
             results += new.add(index, record, key)
+            holders.forget(written)
             continue
         # An update, or a source the batch names twice: written now, on its own.
         results += new.write()
         result = _upsert_in_savepoint(index, record, key, stored, now)
         result.key = key
+        # An update may also have taken identifiers away: every later look-up is live.
+        holders.forget(holders.known.copy())
         if result.applied and keys[key] > 1:
             # A later record of the batch has the same key: it must see this one.
             stored.update(_stored_sources({key}))
@@ -248,15 +260,17 @@ class _NewSources:
     value out of range) is rolled back and its records written one at a time, each in
     its own savepoint, as updates are."""
 
-    def __init__(self, stored: dict[SourceKey, PersonSource], now: datetime) -> None:
-        self.stored, self.now = stored, now
+    def __init__(
+        self, stored: dict[SourceKey, PersonSource], now: datetime, holders: IdentifierHolders
+    ) -> None:
+        self.stored, self.now, self.holders = stored, now, holders
         self.waiting: list[_NewSource] = []
         self.keys: set[str] = set()
         self.identifiers: set[tuple[str, str]] = set()
 
     def add(self, index: int, record: PersonRecordInput, key: SourceKey) -> list[RecordResult]:
         written = self.write() if self.waiting and self._meets(record) else []
-        self.waiting.append(_NewSource(index, record, key, _match(record)))
+        self.waiting.append(_NewSource(index, record, key, _match(record, self.holders)))
         for first, middle, last, _, dob in record.names:
             self.keys |= name_keys(first, middle, last, dob)
         self.identifiers |= {(kind, value) for kind, value, _ in record.identifiers}
@@ -293,7 +307,11 @@ class _NewSources:
             return results
 
 
-def _match(record: PersonRecordInput) -> PersonMatch:
+# The identifiers the matcher looks up (find_person).
+MATCHED_IDENTIFIERS = {IdentifierKind.SID, IdentifierKind.FBI, IdentifierKind.DRIVERS_LICENSE}
+
+
+def _match(record: PersonRecordInput, holders: IdentifierHolders | None = None) -> PersonMatch:
     sid, _ = record.identifier(IdentifierKind.SID)
     fbi_number, _ = record.identifier(IdentifierKind.FBI)
     dl_number, dl_state = record.identifier(IdentifierKind.DRIVERS_LICENSE)
@@ -304,6 +322,7 @@ def _match(record: PersonRecordInput) -> PersonMatch:
         fbi_number=fbi_number,
         dl_number=dl_number,
         dl_state=dl_state,
+        holders_of=holders,
     )
 
 
