@@ -5,6 +5,7 @@ off, the year off by one, one digit mistyped, or two neighbouring digits transpo
 (1958 for 1985). Each of these is a *near* agreement; anything else is a disagreement.
 """
 
+import functools
 from datetime import date, timedelta
 from enum import StrEnum
 
@@ -94,6 +95,7 @@ def dob_agreement(a: date, b: date) -> DobAgreement:
     return DobAgreement.DIFFERENT
 
 
+@functools.lru_cache(maxsize=4096)
 def lenient_dobs(d: date) -> frozenset[date]:
     """``d`` and every valid date that is a near miss of it (swapped day/month, ±1 day, year
     ±1, one digit changed, two neighbouring digits transposed): about fifty dates. Used to

@@ -160,6 +160,12 @@ def _typo_keys(first: str, last: str, meta: frozenset[str]) -> set[str]:
     return keys
 
 
+@functools.lru_cache(maxsize=4096)
+def _lenient_ymds(dob: date) -> tuple[str, ...]:
+    """:func:`~obts.matching.dates.lenient_dobs` as ``YYYYMMDD``, as the keys spell them."""
+    return tuple(_ymd(d) for d in lenient_dobs(dob))
+
+
 def _ymd(d: date) -> str:
     return f"{d.year:04d}{d.month:02d}{d.day:02d}"
 
@@ -210,16 +216,16 @@ def _one_order(first: str, last: str, dob: date | None, middle: str) -> set[str]
         keys |= {f"LFY:{s}:{g}:{ymd[:4]}" for s in surnames for g in givens}
         keys |= {f"LFMD:{s}:{g}:{ymd[4:]}" for s in surnames for g in givens}
         initials = _initials(first, last)
-        keys |= {f"DI:{_ymd(d)}:{initials}" for d in lenient_dobs(dob)}
+        keys |= {f"DI:{ymd}:{initials}" for ymd in _lenient_ymds(dob)}
         return keys
     if surnames:
         if dob is None:
             return {f"L:{s}" for s in surnames}
-        return {f"LD:{m}:{_ymd(d)}" for m in meta for d in lenient_dobs(dob)}
+        return {f"LD:{m}:{ymd}" for m in meta for ymd in _lenient_ymds(dob)}
     if givens:
         if dob is None:
             return {f"F:{g}" for g in givens}
-        return {f"FD:{g}:{_ymd(d)}" for g in givens for d in lenient_dobs(dob)}
+        return {f"FD:{g}:{ymd}" for g in givens for ymd in _lenient_ymds(dob)}
     return set()
 
 
