@@ -95,7 +95,7 @@ def dob_agreement(a: date, b: date) -> DobAgreement:
     return DobAgreement.DIFFERENT
 
 
-@functools.lru_cache(maxsize=4096)
+@functools.lru_cache(maxsize=1024)
 def lenient_dobs(d: date) -> frozenset[date]:
     """``d`` and every valid date that is a near miss of it (swapped day/month, ±1 day, year
     ±1, one digit changed, two neighbouring digits transposed): about fifty dates. Used to

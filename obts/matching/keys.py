@@ -160,7 +160,7 @@ def _typo_keys(first: str, last: str, meta: frozenset[str]) -> set[str]:
     return keys
 
 
-@functools.lru_cache(maxsize=4096)
+@functools.lru_cache(maxsize=1024)
 def _lenient_ymds(dob: date) -> tuple[str, ...]:
     """:func:`~obts.matching.dates.lenient_dobs` as ``YYYYMMDD``, as the keys spell them."""
     return tuple(_ymd(d) for d in lenient_dobs(dob))
@@ -249,12 +249,13 @@ def query_keys(
     return set(_query_keys(first, last, dob, middle, swapped))
 
 
-@functools.lru_cache(maxsize=4096)
+@functools.lru_cache(maxsize=256)
 def _query_keys(
     first: str, last: str, dob: date | None, middle: str, swapped: bool
 ) -> frozenset[str]:
     # Kept for the next call with the same names: intake looks a record's names up twice,
-    # once to see whether the record meets another of its batch, then to match it.
+    # once to see whether the record meets another of its batch, then to match it. A
+    # name's keys are some 150 strings: a few hundred names are a few megabytes.
     if not surname_codes(last)[1] and not given_codes(first):
         raise ValueError("a search needs a given name or a surname")
     keys = _one_order(first, last, dob, middle)
