@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from django.db import DataError
+from django.db import DataError, connection
 from django.db.models import Model
 from django.test import Client
 from pytest_django import DjangoAssertNumQueries
@@ -518,7 +518,7 @@ def test_batch_of_new_records_takes_a_fixed_number_of_queries(
         post_json(client, feed_url("warrants"), batch, key)
 
 
-def test_batch_of_updates_takes_one_query_per_record(
+def test_batch_of_updates_takes_one_update_on_postgresql_one_per_record_elsewhere(
     client: Client,
     key: str,
     person_id: str,
@@ -530,8 +530,11 @@ def test_batch_of_updates_takes_one_query_per_record(
         feed_body("warrants", f"W-{n}", as_of="2026-01-06T00:00:00Z", status="served")
         for n in range(100)
     ]
-    with django_assert_max_num_queries(len(served) + 30):
-        post_json(client, feed_url("warrants"), served, key)
+    per_record = 0 if connection.vendor == "postgresql" else len(served)
+    with django_assert_max_num_queries(per_record + 30):
+        response = post_json(client, feed_url("warrants"), served, key)
+    assert [r["status"] for r in response.json()] == ["updated"] * 100
+    assert set(Warrant.objects.values_list("status", flat=True)) == {"served"}
 
 
 def test_batch_writes_one_audit_row_listing_the_applied_records(
