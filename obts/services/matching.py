@@ -171,8 +171,12 @@ class IdentifierHolders:
         for kind, value, state, person_id, merged_into in rows:
             self.found[(kind, value)].append((state, merged_into or person_id))
 
-    def forget(self, identifiers: Iterable[tuple[str, str]]) -> None:
-        self.known -= set(identifiers)
+    def forget(self, identifiers: Iterable[tuple[str, str]] | None = None) -> None:
+        """Look ``identifiers`` (all of them when None) up live from now on."""
+        if identifiers is None:
+            self.known.clear()
+        else:
+            self.known -= set(identifiers)
 
     def __call__(self, kind: str, value: str, state: str) -> set[int]:
         if (kind, value) not in self.known:

@@ -219,7 +219,7 @@ def _upsert_valid(
         result = _upsert_in_savepoint(index, record, key, stored, now)
         result.key = key
         # An update may also have taken identifiers away: every later look-up is live.
-        holders.forget(holders.known.copy())
+        holders.forget()
         if result.applied and keys[key] > 1:
             # A later record of the batch has the same key: it must see this one.
             stored.update(_stored_sources({key}))
@@ -360,28 +360,14 @@ def _write_new(waiting: list[_NewSource], now: datetime) -> list[RecordResult]:
         ]
     )
     rows = list(zip(waiting, persons, sources, strict=True))
-    _add_names_of(
+    _add_names(
         [
             (person, source, new.record.names, new.match.person_id is None)
             for new, person, source in rows
         ]
     )
-    PersonIdentifier.objects.bulk_create(
-        [
-            PersonIdentifier(person=person, source=source, kind=kind, value=value, state=state)
-            for new, person, source in rows
-            for kind, value, state in sorted(new.record.identifiers)
-        ]
-    )
-    Address.objects.bulk_create(
-        [
-            Address(
-                person=person, source=source, **dict(zip(ADDRESS_FIELDS, row, strict=True))
-            ).fill_location_key()
-            for new, person, source in rows
-            for row in new.record.addresses
-        ]
-    )
+    _add_identifiers([(person, source, new.record.identifiers) for new, person, source in rows])
+    _add_addresses([(person, source, new.record.addresses) for new, person, source in rows])
     duplicates = PossibleDuplicate.objects.bulk_create(
         [
             PossibleDuplicate(person=person, candidate_id=candidate, score=score, reasons=reasons)
@@ -474,9 +460,9 @@ def _refused(index: int, key: SourceKey, stored: dict[SourceKey, PersonSource]) 
 def _upsert_one(
     index: int, record: PersonRecordInput, source: PersonSource | None, now: datetime
 ) -> RecordResult:
-    as_of = record.as_of or now
     if source is None:
-        return _create_source(index, record, as_of, now)
+        return _create_source(index, record, now)
+    as_of = record.as_of or now
 
     person = source.person
     if as_of < source.as_of:
@@ -502,13 +488,13 @@ def _upsert_one(
     if changed["names"]:
         was_primary = any(name.is_primary for name in source.names.all())
         source.names.all().delete()
-        _add_names(person, source, record.names, primary=was_primary)
+        _add_names([(person, source, record.names, was_primary)])
     if changed["identifiers"]:
         source.identifiers.all().delete()
-        _add_identifiers(person, source, record.identifiers)
+        _add_identifiers([(person, source, record.identifiers)])
     if changed["addresses"]:
         source.addresses.all().delete()
-        _add_addresses(person, source, record.addresses)
+        _add_addresses([(person, source, record.addresses)])
     if attributes:
         for name, value in attributes.items():
             setattr(person, name, value)
@@ -523,47 +509,11 @@ def _upsert_one(
     )
 
 
-def _create_source(
-    index: int, record: PersonRecordInput, as_of: datetime, now: datetime
-) -> RecordResult:
-    match = _match(record)
-    if match.person_id is not None:
-        person = Person.objects.get(pk=match.person_id)
-        attributes = _attribute_changes(person, record.attributes, sole_source=False)
-        if attributes:
-            for name, value in attributes.items():
-                setattr(person, name, value)
-            person.save(update_fields=[*attributes, "updated_at"])
-    else:
-        person = Person.objects.create(**record.attributes)
-
-    source = PersonSource.objects.create(
-        person=person,
-        source_system=record.source_system,
-        source_id=record.source_id,
-        as_of=as_of,
-        received_at=now,
-    )
-    _add_names(person, source, record.names, primary=match.person_id is None)
-    _add_identifiers(person, source, record.identifiers)
-    _add_addresses(person, source, record.addresses)
-    duplicates = PossibleDuplicate.objects.bulk_create(
-        [
-            PossibleDuplicate(person=person, candidate_id=candidate, score=score, reasons=reasons)
-            for candidate, score, reasons in match.possible
-        ]
-    )
-    details = _details(record, "linked" if match.person_id else "created", match=match.describe())
-    if duplicates:
-        public_ids = dict(
-            Person.objects.filter(pk__in=[d.candidate_id for d in duplicates]).values_list(
-                "pk", "public_id"
-            )
-        )
-        details["possible_duplicates"] = [
-            {"candidate": str(public_ids[d.candidate_id]), "score": d.score} for d in duplicates
-        ]
-    return RecordResult(index, Outcome.CREATED, person, details=details)
+def _create_source(index: int, record: PersonRecordInput, now: datetime) -> RecordResult:
+    """A new source on its own: matched, then written as a lot of one."""
+    key = (record.source_system, record.source_id)
+    (result,) = _write_new([_NewSource(index, record, key, _match(record))], now)
+    return result
 
 
 def _details(record: PersonRecordInput, result: str, **more: Any) -> dict[str, Any]:
@@ -587,13 +537,7 @@ def _attribute_changes(
     return changes
 
 
-def _add_names(
-    person: Person, source: PersonSource, names: list[NameRow], *, primary: bool
-) -> None:
-    _add_names_of([(person, source, names, primary)])
-
-
-def _add_names_of(owners: list[tuple[Person, PersonSource, list[NameRow], bool]]) -> None:
+def _add_names(owners: list[tuple[Person, PersonSource, list[NameRow], bool]]) -> None:
     """Each source's names (the first primary when ``primary``) with their keys."""
     rows = PersonName.objects.bulk_create(
         [
@@ -646,21 +590,23 @@ def insert_name_keys(rows: list[tuple[int, int]]) -> None:
             )
 
 
-def _add_identifiers(person: Person, source: PersonSource, identifiers: set[IdentifierRow]) -> None:
+def _add_identifiers(owners: list[tuple[Person, PersonSource, set[IdentifierRow]]]) -> None:
     PersonIdentifier.objects.bulk_create(
         [
             PersonIdentifier(person=person, source=source, kind=kind, value=value, state=state)
+            for person, source, identifiers in owners
             for kind, value, state in sorted(identifiers)
         ]
     )
 
 
-def _add_addresses(person: Person, source: PersonSource, addresses: list[AddressRow]) -> None:
+def _add_addresses(owners: list[tuple[Person, PersonSource, list[AddressRow]]]) -> None:
     Address.objects.bulk_create(
         [
             Address(
                 person=person, source=source, **dict(zip(ADDRESS_FIELDS, row, strict=True))
             ).fill_location_key()
+            for person, source, addresses in owners
             for row in addresses
         ]
     )

@@ -410,16 +410,19 @@ def test_a_lot_the_database_refuses_is_written_one_record_at_a_time(
 ) -> None:
     from obts.services import persons
 
-    calls = []
+    write_new = persons._write_new
+    lots: list[int] = []
 
-    def refuse(*args: Any) -> Any:
-        calls.append(args)
-        raise IntegrityError("another request wrote one of these sources meanwhile")
+    def refuse_the_first_lot(waiting: list[Any], now: Any) -> Any:
+        lots.append(len(waiting))
+        if len(lots) == 1:
+            raise IntegrityError("another request wrote one of these sources meanwhile")
+        return write_new(waiting, now)
 
-    monkeypatch.setattr(persons, "_write_new", refuse)
+    monkeypatch.setattr(persons, "_write_new", refuse_the_first_lot)
     batch = [stranger(n) for n in range(3)]
     results = post_json(client, persons_url(), batch, key).json()
-    assert calls
+    assert lots == [3, 1, 1, 1]  # the lot, then each record on its own
     assert [r["status"] for r in results] == ["created"] * 3
     assert Person.objects.count() == 3
     assert set(PersonSource.objects.values_list("source_id", flat=True)) == {"N-0", "N-1", "N-2"}
