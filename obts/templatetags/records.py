@@ -90,11 +90,9 @@ def provenance(item: SourceRecord) -> SafeString:
     return mark_safe(_provenance(item, timezone.get_current_timezone()))  # noqa: S308
 
 
-@register.filter
-def list_items(lines: Iterable[str]) -> SafeString:
-    """Each line as an ``<li>``."""
-    # Built from escaped values only.
-    return mark_safe("".join(f"<li>{escape(line)}</li>" for line in lines))  # noqa: S308
+def _list_items(lines: Iterable[str]) -> str:
+    """Each line as an ``<li>``, escaped."""
+    return "".join(f"<li>{escape(line)}</li>" for line in lines)
 
 
 @register.simple_tag
@@ -203,7 +201,7 @@ def sentence_boxes(sentences: Iterable[SentenceView]) -> SafeString:
         dates.append(("Runs", runs))
         terms = "".join(f"<dt>{term}</dt><dd>{value}</dd>" for term, value in dates)
         if item.steps:
-            steps = f'<ol class="usa-list obts-steps">{list_items(item.steps)}</ol>'
+            steps = f'<ol class="usa-list obts-steps">{_list_items(item.steps)}</ol>'
         else:
             steps = "<p>Not calculated yet.</p>"
         boxes.append(
