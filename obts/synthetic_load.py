@@ -370,10 +370,10 @@ def load_chunk(chunk: Chunk) -> tuple[int, int]:
 
 @contextmanager
 def name_key_indexes_deferred() -> Iterator[None]:
-    """On PostgreSQL, drop the name-key table's primary key, foreign key and indexes for
-    the duration and build them once at the end (much faster than maintaining them, and
-    checking the foreign key, row by row for tens of millions of keys). Rebuilt even when
-    the load fails. Elsewhere, does nothing."""
+    """On PostgreSQL, drop the name-key table's primary key and indexes (and a foreign
+    key, where an older schema still has one) for the duration and build them once at
+    the end: much faster than maintaining them row by row for tens of millions of keys.
+    Rebuilt even when the load fails. Elsewhere, does nothing."""
     if connection.vendor != "postgresql":
         yield
         return

@@ -63,7 +63,7 @@ from obts.services.intake import (
 from obts.services.matching import IdentifierHolders, NameQuery, PersonMatch, find_person
 from obts.services.person_schemas import PersonInputSerializer
 from obts.services.status_refresh import persons_refresh
-from portal import audit
+from portal import audit, pg
 
 PERSON_ATTRIBUTES = (
     "sex",
@@ -567,9 +567,10 @@ def _add_names(owners: list[tuple[Person, PersonSource, list[NameRow], bool]]) -
 
 
 def insert_name_keys(rows: list[tuple[int, int]]) -> None:
-    """Store ``(name id, key hash)`` rows in one statement, without a model instance per
-    key: a name has some forty keys, and building and compiling them as ``NameKey``
-    objects was an eighth of a person's intake."""
+    """Store ``(name id, key hash)`` rows in one statement (two array literals on
+    PostgreSQL), without a model instance per key: a name has some forty keys, and
+    building and compiling them as ``NameKey`` objects was an eighth of a person's
+    intake."""
     if not rows:
         return
     quote = connection.ops.quote_name
@@ -581,7 +582,7 @@ def insert_name_keys(rows: list[tuple[int, int]]) -> None:
             cursor.execute(
                 f"INSERT INTO {table} ({name}, {key}) "  # noqa: S608  (names from the model)
                 "SELECT * FROM unnest(%s::bigint[], %s::bigint[])",
-                [list(names), list(keys)],
+                [pg.bigint_array(names), pg.bigint_array(keys)],
             )
         else:
             cursor.executemany(
