@@ -44,7 +44,10 @@ Key kinds (stored for every row unless said otherwise)
     ``DI:{yyyymmdd}:{initials}`` — full date with the first letters of given name and
     surname: finds the person when the names are misspelled (both, or one together with a
     near-miss date) but the initials are right. About 40 persons in a million share a date
-    of birth, and few of them share the initials.
+    of birth, and few of them share the initials. The two letters are in alphabetical
+    order, not name order, so one key serves a query in either order: ``DI`` keys are
+    most of a full query's, one per near-miss date, and swapped names would otherwise
+    double them.
 
 Query side
     Names and date (full query): ``LFY``, ``LFMD``, ``LFX``, ``LD``, ``FD`` with the exact
@@ -60,7 +63,7 @@ Sizes at 1,000,000 persons (about 1% Smith, 2-4% of them John): a full query rea
 handful of rows; names without a date a few hundred (a few percent of the surname); only
 ``L`` and ``F`` can return thousands, and only for a bare common name. A name row stores
 about 40 keys (up to a few hundred for a compound surname and a nickname-rich given
-name); a query looks up about 20-60 keys without a date of birth and 100-250
+name); a query looks up about 20-60 keys without a date of birth and 60-150
 with one (one ``DI``, ``FD`` or ``LD`` key per near-miss date), each an index probe.
 
 Not covered: a query whose date of birth is wholly wrong *and* whose names are damaged,
@@ -171,8 +174,10 @@ def _ymd(d: date) -> str:
 
 
 def _initials(first: str, last: str) -> str:
+    """The first letters of the given name and the surname, in alphabetical order (the
+    same for the names swapped); empty unless both names have one."""
     given, surname = normalize_given(first).key, normalize_surname(last).key
-    return given[:1] + surname[:1] if given and surname else ""
+    return "".join(sorted(given[:1] + surname[:1])) if given and surname else ""
 
 
 def name_keys(first: str, middle: str, last: str, dob: date | None) -> set[str]:

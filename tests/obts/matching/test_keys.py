@@ -6,6 +6,7 @@ from datetime import date
 import pytest
 
 from obts.matching import KEY_KINDS, name_keys, query_keys
+from obts.matching.dates import lenient_dobs
 
 DOB = date(1985, 5, 11)
 
@@ -50,6 +51,20 @@ def test_surname_typo_beyond_its_codes_is_found_by_given_name_and_date() -> None
 
 def test_both_names_misspelled_are_found_by_date_and_initials() -> None:
     assert finds(("William", "", "Johnson", DOB), "Wlliam", "Johnsln", DOB)
+
+
+def test_both_names_misspelled_and_swapped_are_found_by_date_and_initials() -> None:
+    assert finds(("Johnson", "", "William", DOB), "Wlliam", "Johnsln", DOB)
+    assert finds(("William", "", "Johnson", DOB), "Johnsln", "Wlliam", DOB)
+
+
+def test_names_swapped_add_no_date_and_initials_keys() -> None:
+    """One ``DI`` key per near-miss date serves both name orders: they are most of a full
+    query's keys, each an index probe."""
+    both = query_keys("William", "Johnson", DOB)
+    one_order = query_keys("William", "Johnson", DOB, swapped=False)
+    assert {k for k in both if k.startswith("DI:")} == {k for k in one_order if k.startswith("DI:")}
+    assert len({k for k in both if k.startswith("DI:")}) == len(lenient_dobs(DOB))
 
 
 @pytest.mark.parametrize(
