@@ -46,7 +46,11 @@ def execute_prepared(
     session = database.connection
     prepared: dict[str, Any] = database.__dict__.setdefault("_prepared_statements", {})
     if prepared.get(name) is not session:
-        cursor.execute(f"PREPARE {name} ({', '.join(types)}) AS {sql}")
+        # Session set-up, like the time zone Django sets on connecting: sent on the raw
+        # cursor, so it is not counted among the queries of the request that happens to
+        # come first on a new connection.
+        with database.wrap_database_errors:
+            cursor.cursor.execute(f"PREPARE {name} ({', '.join(types)}) AS {sql}")
         prepared[name] = session
     placeholders = ", ".join(["%s"] * len(types))
     cursor.execute(f"EXECUTE {name} ({placeholders})", params)

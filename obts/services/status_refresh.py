@@ -111,4 +111,6 @@ def _read_once(pks: list[int]) -> dict[type[Model], dict[int, list[Any]]]:
     return grouped
 
 
-_PARTS = tuple(rows_once.Part(model, "r.person_id = ANY(%s)") for model in RECORD_MODELS)
+_PARTS = tuple(
+    rows_once.Part(model, "r.person_id = ANY(%s)", "bigint[]") for model in RECORD_MODELS
+)

@@ -8,6 +8,8 @@ from typing import Any, get_origin
 import pytest
 from django.db import connection
 from django.db.models import Model
+from django.test.utils import CaptureQueriesContext
+from pytest_django.fixtures import Settings as SettingsWrapper
 
 from obts.models import Person, Sentence
 from obts.selectors import PersonRecord, Visibility, _prefetch, _record, person_record
@@ -130,3 +132,20 @@ def test_decimals_dates_and_json_come_back_as_the_orm_gives_them() -> None:
     assert read.as_of.utcoffset() == stored.as_of.utcoffset()
     assert read.calculation == stored.calculation
     assert read.public_id == stored.public_id
+
+
+def test_the_statement_sent_unprepared_reads_the_same_record(settings: SettingsWrapper) -> None:
+    """Behind a pooler in transaction mode (DATABASE_PREPARED_STATEMENTS=false) the one
+    read is sent as a plain statement, with the same result."""
+    person = subject_with_every_kind_of_record().person
+    visibility = VISIBILITIES[-1]
+    prepared = person_record(person.public_id, visibility)
+    settings.DATABASE_PREPARED_STATEMENTS = False
+    with CaptureQueriesContext(connection) as sent:
+        plain = person_record(person.public_id, visibility)
+    assert any(query["sql"].startswith("SELECT 0 AS kind") for query in sent.captured_queries)
+    assert not any(query["sql"].startswith("EXECUTE") for query in sent.captured_queries)
+    assert prepared is not None
+    assert plain is not None
+    assert_same(plain, prepared)
+    assert_same(plain, by_orm(person, visibility))
