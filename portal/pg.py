@@ -31,8 +31,8 @@ def bigint_array(values: Iterable[int]) -> str:
 def execute_prepared(
     cursor: Any, name: str, types: Sequence[str], sql: str, params: Sequence[Any]
 ) -> None:
-    """Run ``sql`` (with placeholders ``$1``, ``$2``... of ``types``, each once and in
-    order) on Django's ``cursor`` as the prepared statement ``name`` of the cursor's
+    """Run ``sql`` (with placeholders ``$1``, ``$2``... of ``types``; any may repeat) on
+    Django's ``cursor`` as the prepared statement ``name`` of the cursor's
     database session, preparing it on first use; as a plain statement when prepared
     statements are turned off.
 
@@ -40,7 +40,8 @@ def execute_prepared(
     the transaction that prepared it, even one rolled back; a new connection (Django
     reconnects after an error or ``CONN_MAX_AGE``) prepares it again."""
     if not getattr(settings, "DATABASE_PREPARED_STATEMENTS", True):
-        cursor.execute(_with_format_placeholders(sql, types), params)
+        named = {f"p{number}": value for number, value in enumerate(params, start=1)}
+        cursor.execute(_with_named_placeholders(sql, types), named)
         return
     database = cursor.db  # this thread's connection wrapper (Django's CursorWrapper)
     session = database.connection
@@ -56,10 +57,10 @@ def execute_prepared(
     cursor.execute(f"EXECUTE {name} ({placeholders})", params)
 
 
-def _with_format_placeholders(sql: str, types: Sequence[str]) -> str:
-    """``sql`` with ``$1``... as psycopg2's ``%s`` cast to their types, highest number
+def _with_named_placeholders(sql: str, types: Sequence[str]) -> str:
+    """``sql`` with each ``$n`` as psycopg2's ``%(pn)s`` cast to its type, highest number
     first (``$10`` before ``$1``)."""
     text = sql.replace("%", "%%")
     for number in range(len(types), 0, -1):
-        text = text.replace(f"${number}", f"%s::{types[number - 1]}")
+        text = text.replace(f"${number}", f"%(p{number})s::{types[number - 1]}")
     return text

@@ -93,3 +93,21 @@ def test_turned_off_the_statement_is_sent_as_it_is(settings: SettingsWrapper) ->
         assert _run(name, [5, -1, 3, 9]) == [3, 5]
     assert _statements(plain) == ["SELECT"]
     assert not _prepared(name)
+
+
+@postgresql
+@pytest.mark.django_db
+@pytest.mark.parametrize("prepared", [True, False], ids=["prepared", "plain"])
+def test_a_placeholder_may_repeat_and_come_in_any_order(
+    settings: SettingsWrapper, prepared: bool
+) -> None:
+    settings.DATABASE_PREPARED_STATEMENTS = prepared
+    with connection.cursor() as cursor:
+        pg.execute_prepared(
+            cursor,
+            f"test_{uuid.uuid4().hex}",
+            ["integer", "text"],
+            "SELECT $2 || ':' || $1 || ':' || ($1 + 1) || ':100%'",
+            [41, "n"],
+        )
+        assert cursor.fetchone() == ("n:41:42:100%",)
