@@ -184,6 +184,13 @@ def name_keys(first: str, middle: str, last: str, dob: date | None) -> set[str]:
     """The keys to store for one name row (a primary name or an alias, with that row's own
     date of birth). Any field may be empty; a row with no letters in any name gives an
     empty set. See the module docstring for each kind."""
+    return set(_name_keys(first, middle, last, dob))
+
+
+@functools.lru_cache(maxsize=1024)
+def _name_keys(first: str, middle: str, last: str, dob: date | None) -> frozenset[str]:
+    # Kept for the next call with the same name: intake works a new record's keys out
+    # when it joins the batch's waiting records, then again when they are written.
     meta, surnames = surname_codes(last)
     givens = given_codes(first)
     names_for_lf = (givens | given_codes(middle)) or {NO_GIVEN}
@@ -203,7 +210,7 @@ def name_keys(first: str, middle: str, last: str, dob: date | None) -> set[str]:
         keys |= {f"LFMD:{s}:{g}:{ymd[4:]}" for s in surnames for g in givens}
         if initials := _initials(first, last):
             keys.add(f"DI:{ymd}:{initials}")
-    return keys
+    return frozenset(keys)
 
 
 def _one_order(first: str, last: str, dob: date | None, middle: str) -> set[str]:
