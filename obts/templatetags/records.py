@@ -1,8 +1,9 @@
 """Rows of a person's record that repeat by the hundred on a heavy record's page (the
-timeline, charges, custody, infractions, sentences with their calculation, each
-record's provenance), written in Python rather than by the template engine, which spends some
-microseconds on every variable and include: for a heavy person a third of the page's
-time. The markup is what the templates wrote, every value escaped."""
+timeline, cases with their charges, sentences with their calculation, custody,
+supervision, orders, warrants, infractions, each record's provenance), written in Python
+rather than by the template engine, which spends some microseconds on every variable and
+include: for a heavy person a third of the page's time. The markup is what the templates
+wrote, every value escaped."""
 
 import functools
 from collections.abc import Iterable
@@ -14,9 +15,19 @@ from django import template
 from django.db import models
 from django.utils import formats, timezone
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.text import capfirst
 
 from obts.access import SentenceView
-from obts.models import Charge, CustodyPeriod, Infraction, Sentence
+from obts.models import (
+    Case,
+    Charge,
+    CustodyPeriod,
+    Infraction,
+    ProtectiveOrder,
+    Sentence,
+    Supervision,
+    Warrant,
+)
 from obts.models.base import SourceRecord
 from obts.selectors import TimelineEvent
 
@@ -218,3 +229,140 @@ def sentence_boxes(sentences: Iterable[SentenceView]) -> SafeString:
         return mark_safe("<p>No sentences.</p>")
     # Built from escaped values only.
     return mark_safe("\n".join(boxes))  # noqa: S308
+
+
+CHARGE_HEADINGS = "".join(
+    f'<th scope="col">{heading}</th>'
+    for heading in ("#", "Statute", "Description", "Class", "Counts", "Plea", "Disposition")
+)
+
+
+@register.simple_tag
+def case_boxes(cases: Iterable[Case]) -> SafeString:
+    """Each case as a summary box: reference, court and status, its dates, bail and
+    release conditions, its charges and where it came from; or the line saying there
+    are none. The charges come from each case's prefetched ``charges``."""
+    zone = timezone.get_current_timezone()
+    boxes = []
+    for case in cases:
+        reference = str(case.reference)
+        court = f" · {escape(case.court_code)}" if case.court_code else ""
+        status = escape(_label(Case, "status", case.status))
+        by = f" by {escape(case.arresting_agency_ori)}" if case.arresting_agency_ori else ""
+        dates = (
+            f"<p>Arrested {_ymd(case.arrest_date) or '—'}{by}"
+            f" · arraigned {_ymd(case.arraignment_date) or '—'}"
+            f" · next court date {_ymd(case.next_court_date) or '—'}</p>"
+        )
+        bail = ""
+        if case.bail_amount is not None or case.release_conditions:
+            amount = (
+                f"${_text(formats.localize(case.bail_amount))}"
+                if case.bail_amount is not None
+                else "none set"
+            )
+            conditions = (
+                f" · Release conditions: {escape(case.release_conditions)}"
+                if case.release_conditions
+                else ""
+            )
+            bail = f"<p>Bail {amount}{conditions}</p>"
+        boxes.append(
+            f'<div class="usa-summary-box margin-bottom-2" data-case="{case.public_id}">'
+            '<div class="usa-summary-box__body">'
+            f'<h3 class="usa-summary-box__heading">{escape(capfirst(reference))}{court}'
+            f" · {status}</h3>"
+            f'<div class="usa-summary-box__text">{dates}{bail}'
+            '<table class="usa-table usa-table--borderless usa-table--compact '
+            'usa-table--stacked">'
+            f'<caption class="usa-sr-only">Charges on {escape(reference)}</caption>'
+            f"<thead><tr>{CHARGE_HEADINGS}</tr></thead>"
+            f"<tbody>{charge_rows(case.charges.all())}</tbody></table>"
+            f"{_provenance(case, zone)}</div></div></div>"
+        )
+    if not boxes:
+        return mark_safe("<p>No cases.</p>")
+    # Built from escaped values only.
+    return mark_safe("\n".join(boxes))  # noqa: S308
+
+
+def _violation(entry: Any, key: str) -> str:
+    """A violation's field as the template's ``{{ violation.key }}`` wrote it: the value
+    as text, empty when the entry lacks it."""
+    if isinstance(entry, dict):
+        return escape(str(entry[key])) if key in entry else ""
+    return ""
+
+
+@register.simple_tag
+def supervision_rows(supervisions: Iterable[Supervision]) -> SafeString:
+    """Probation and parole terms as table rows, with their violations."""
+    rows = []
+    for supervision in supervisions:
+        office = f", {escape(supervision.office)}" if supervision.office else ""
+        violations = "<br>".join(
+            f"{_violation(entry, 'date')}: {_violation(entry, 'description')}"
+            + (f" — {_violation(entry, 'outcome')}" if _violation(entry, "outcome") else "")
+            for entry in supervision.violations or []
+        )
+        rows.append(
+            [
+                _td("Kind", _text(_label(Supervision, "kind", supervision.kind), "")),
+                _td("Status", _text(_label(Supervision, "status", supervision.status), "")),
+                _td("Officer", _text(supervision.officer_name) + office),
+                _td("From", _ymd(supervision.start_date)),
+                _td("To", _ymd(supervision.end_date) or "—"),
+                _td("Conditions", _text(supervision.conditions)),
+                _td("Violations", violations or "None"),
+            ]
+        )
+    return _rows(rows)
+
+
+@register.simple_tag
+def order_rows(orders: Iterable[ProtectiveOrder]) -> SafeString:
+    """Protective and restraining orders as table rows."""
+    rows = []
+    for order in orders:
+        number = f" {escape(order.order_number)}" if order.order_number else ""
+        rows.append(
+            [
+                _td("Kind", escape(capfirst(str(order.kind))) + number),
+                _td("Status", _text(_label(ProtectiveOrder, "status", order.status), "")),
+                _td("Issued", _ymd(order.issued_on)),
+                _td("Expires", _ymd(order.expires_on) or "No expiry"),
+                _td("Court", _text(order.issuing_court)),
+                _td("Protected party", _text(order.protected_party)),
+                _td("Conditions", _text(order.conditions)),
+            ]
+        )
+    return _rows(rows)
+
+
+@register.simple_tag
+def warrant_rows(warrants: Iterable[Warrant]) -> SafeString:
+    """Warrants as table rows, an active one's status in bold."""
+    rows = []
+    for warrant in warrants:
+        number = f" {escape(warrant.warrant_number)}" if warrant.warrant_number else ""
+        if warrant.status == "active":
+            status = '<strong class="text-secondary-dark">Active</strong>'
+        else:
+            status = _text(_label(Warrant, "status", warrant.status), "")
+        if warrant.served_on:
+            ended = f"Served {_ymd(warrant.served_on)}"
+        elif warrant.vacated_on:
+            ended = f"Vacated {_ymd(warrant.vacated_on)}"
+        else:
+            ended = "—"
+        rows.append(
+            [
+                _td("Kind", escape(capfirst(str(warrant.kind))) + number),
+                _td("Status", status),
+                _td("Issued", _ymd(warrant.issued_on)),
+                _td("Court", _text(warrant.court)),
+                _td("Offense", _text(warrant.offense)),
+                _td("Served or vacated", ended),
+            ]
+        )
+    return _rows(rows)

@@ -21,7 +21,10 @@ from tests.obts.factories_records import (
     CustodyFactory,
     InfractionFactory,
     PersonFactory,
+    ProtectiveOrderFactory,
     SentenceFactory,
+    SupervisionFactory,
+    WarrantFactory,
 )
 
 pytestmark = pytest.mark.django_db
@@ -98,6 +101,67 @@ INFRACTIONS = """{% load dates %}{% for infraction in infractions %}
   <td data-label="Amount">{% if infraction.amount is not None %}${{ infraction.amount }}{% else %}—{% endif %}</td>
   <td data-label="Status">{{ infraction.status|default:"—" }}</td>
 </tr>{% endfor %}"""
+
+CASES = (
+    """{% load dates records %}{% for case in cases %}
+  <div class="usa-summary-box margin-bottom-2" data-case="{{ case.public_id }}">
+    <div class="usa-summary-box__body">
+      <h3 class="usa-summary-box__heading">{{ case.reference|capfirst }}{% if case.court_code %} · {{ case.court_code }}{% endif %} · {{ case.get_status_display }}</h3>
+      <div class="usa-summary-box__text">
+        <p>Arrested {{ case.arrest_date|ymd|default:"—" }}{% if case.arresting_agency_ori %} by {{ case.arresting_agency_ori }}{% endif %} · arraigned {{ case.arraignment_date|ymd|default:"—" }} · next court date {{ case.next_court_date|ymd|default:"—" }}</p>
+        {% if case.bail_amount is not None or case.release_conditions %}<p>Bail {% if case.bail_amount is not None %}${{ case.bail_amount }}{% else %}none set{% endif %}{% if case.release_conditions %} · Release conditions: {{ case.release_conditions }}{% endif %}</p>{% endif %}
+        <table class="usa-table usa-table--borderless usa-table--compact usa-table--stacked">
+          <caption class="usa-sr-only">Charges on {{ case.reference }}</caption>
+          <thead><tr><th scope="col">#</th><th scope="col">Statute</th><th scope="col">Description</th><th scope="col">Class</th><th scope="col">Counts</th><th scope="col">Plea</th><th scope="col">Disposition</th></tr></thead>
+          <tbody>
+          {% with charges=case.charges.all %}"""
+    + CHARGES.removeprefix("{% load dates %}")
+    + """{% endwith %}
+          </tbody>
+        </table>
+        {{ case|provenance }}
+      </div>
+    </div>
+  </div>
+  {% empty %}
+  <p>No cases.</p>
+  {% endfor %}"""
+)
+
+SUPERVISIONS = """{% load dates %}{% for supervision in supervisions %}
+    <tr>
+      <td data-label="Kind">{{ supervision.get_kind_display }}</td>
+      <td data-label="Status">{{ supervision.get_status_display }}</td>
+      <td data-label="Officer">{{ supervision.officer_name|default:"—" }}{% if supervision.office %}, {{ supervision.office }}{% endif %}</td>
+      <td data-label="From">{{ supervision.start_date|ymd }}</td>
+      <td data-label="To">{{ supervision.end_date|ymd|default:"—" }}</td>
+      <td data-label="Conditions">{{ supervision.conditions|default:"—" }}</td>
+      <td data-label="Violations">{% for violation in supervision.violations %}{{ violation.date }}: {{ violation.description }}{% if violation.outcome %} — {{ violation.outcome }}{% endif %}{% if not forloop.last %}<br>{% endif %}{% empty %}None{% endfor %}</td>
+    </tr>
+    {% endfor %}"""
+
+ORDERS = """{% load dates %}{% for order in orders %}
+    <tr>
+      <td data-label="Kind">{{ order.kind|capfirst }}{% if order.order_number %} {{ order.order_number }}{% endif %}</td>
+      <td data-label="Status">{{ order.get_status_display }}</td>
+      <td data-label="Issued">{{ order.issued_on|ymd }}</td>
+      <td data-label="Expires">{{ order.expires_on|ymd|default:"No expiry" }}</td>
+      <td data-label="Court">{{ order.issuing_court|default:"—" }}</td>
+      <td data-label="Protected party">{{ order.protected_party|default:"—" }}</td>
+      <td data-label="Conditions">{{ order.conditions|default:"—" }}</td>
+    </tr>
+    {% endfor %}"""
+
+WARRANTS = """{% load dates %}{% for warrant in warrants %}
+    <tr>
+      <td data-label="Kind">{{ warrant.kind|capfirst }}{% if warrant.warrant_number %} {{ warrant.warrant_number }}{% endif %}</td>
+      <td data-label="Status">{% if warrant.status == "active" %}<strong class="text-secondary-dark">Active</strong>{% else %}{{ warrant.get_status_display }}{% endif %}</td>
+      <td data-label="Issued">{{ warrant.issued_on|ymd }}</td>
+      <td data-label="Court">{{ warrant.court|default:"—" }}</td>
+      <td data-label="Offense">{{ warrant.offense|default:"—" }}</td>
+      <td data-label="Served or vacated">{% if warrant.served_on %}Served {{ warrant.served_on|ymd }}{% elif warrant.vacated_on %}Vacated {{ warrant.vacated_on|ymd }}{% else %}—{% endif %}</td>
+    </tr>
+    {% endfor %}"""
 
 
 def squeezed(html: str) -> str:
@@ -207,3 +271,84 @@ def test_sentence_boxes_say_what_the_template_said() -> None:
     assert "to the sentence of 2025-03-01" in got
     empty = both(SENTENCES, "{% sentence_boxes sentences %}", sentences=[])
     assert empty == ("<p>No sentences.</p>",) * 2
+
+
+def test_case_boxes_say_what_the_template_said() -> None:
+    person = PersonFactory.create()
+    first = CaseFactory.create(
+        person=person,
+        docket_number="hhd-<cr>",
+        bail_amount=Decimal("25000.00"),
+        release_conditions=NASTY,
+        arraignment_date=date(2025, 2, 2),
+        next_court_date=date(2025, 3, 3),
+        source_id="c&1",
+    )
+    ChargeFactory.create(case=first, sequence=1, description=NASTY)
+    ChargeFactory.create(case=first, sequence=2)
+    CaseFactory.create(
+        person=person, court_code="", arresting_agency_ori="", arrest_date=None, status="pending"
+    )
+    CaseFactory.create(person=person, release_conditions="No contact", bail_amount=None)
+    cases = list(person.cases.prefetch_related("charges"))
+    got, expected = both(CASES, "{% case_boxes cases %}", cases=cases)
+    assert got == expected
+    assert "Docket hhd-&lt;cr&gt;" in got
+    assert "Bail $25000.00 · Release conditions: &lt;b&gt;" in got
+    assert "Bail none set · Release conditions: No contact" in got
+    assert "No charges recorded." in got
+    assert both(CASES, "{% case_boxes cases %}", cases=[]) == ("<p>No cases.</p>",) * 2
+
+
+def test_supervision_rows_say_what_the_template_said() -> None:
+    person = PersonFactory.create()
+    SupervisionFactory.create(
+        person=person,
+        office=NASTY,
+        end_date=date(2026, 1, 1),
+        conditions="No alcohol & no contact",
+        violations=[
+            {"date": "2025-05-01", "description": "Missed <visit>", "outcome": "Warned"},
+            {"date": None, "description": "Curfew"},
+            {"description": "Undated"},
+            "not a record",
+        ],
+    )
+    SupervisionFactory.create(person=person, officer_name="", violations=[])
+    supervisions = list(person.supervisions.all())
+    got, expected = both(
+        SUPERVISIONS, "{% supervision_rows supervisions %}", supervisions=supervisions
+    )
+    assert got == expected
+    assert "2025-05-01: Missed &lt;visit&gt; — Warned<br>None: Curfew<br>" in got
+    assert '<td data-label="Violations">None</td>' in got
+
+
+def test_order_rows_say_what_the_template_said() -> None:
+    person = PersonFactory.create()
+    ProtectiveOrderFactory.create(
+        person=person, kind="restraining", order_number="R<1>", protected_party=NASTY
+    )
+    ProtectiveOrderFactory.create(
+        person=person, kind="", expires_on=date(2026, 2, 2), issuing_court="", conditions="x"
+    )
+    orders = list(person.protective_orders.all())
+    got, expected = both(ORDERS, "{% order_rows orders %}", orders=orders)
+    assert got == expected
+    assert "Restraining R&lt;1&gt;" in got
+    assert "No expiry" in got
+
+
+def test_warrant_rows_say_what_the_template_said() -> None:
+    person = PersonFactory.create()
+    WarrantFactory.create(person=person, warrant_number="W&1", status="active")
+    WarrantFactory.create(person=person, status="served", served_on=date(2025, 5, 1))
+    WarrantFactory.create(
+        person=person, kind="bench", status="vacated", vacated_on=date(2025, 6, 1), court=""
+    )
+    warrants = list(person.warrants.all())
+    got, expected = both(WARRANTS, "{% warrant_rows warrants %}", warrants=warrants)
+    assert got == expected
+    assert '<strong class="text-secondary-dark">Active</strong>' in got
+    assert "Served 2025-05-01" in got
+    assert "Vacated 2025-06-01" in got
