@@ -319,15 +319,19 @@ def supervision_rows(supervisions: Iterable[Supervision]) -> SafeString:
     return _rows(rows)
 
 
+def _kind_and_number(kind: str, number: str) -> str:
+    """An order's or a warrant's kind, capitalised, then its number when it has one."""
+    return escape(capfirst(str(kind))) + (f" {escape(number)}" if number else "")
+
+
 @register.simple_tag
 def order_rows(orders: Iterable[ProtectiveOrder]) -> SafeString:
     """Protective and restraining orders as table rows."""
     rows = []
     for order in orders:
-        number = f" {escape(order.order_number)}" if order.order_number else ""
         rows.append(
             [
-                _td("Kind", escape(capfirst(str(order.kind))) + number),
+                _td("Kind", _kind_and_number(order.kind, order.order_number)),
                 _td("Status", _text(_label(ProtectiveOrder, "status", order.status), "")),
                 _td("Issued", _ymd(order.issued_on)),
                 _td("Expires", _ymd(order.expires_on) or "No expiry"),
@@ -344,7 +348,6 @@ def warrant_rows(warrants: Iterable[Warrant]) -> SafeString:
     """Warrants as table rows, an active one's status in bold."""
     rows = []
     for warrant in warrants:
-        number = f" {escape(warrant.warrant_number)}" if warrant.warrant_number else ""
         if warrant.status == "active":
             status = '<strong class="text-secondary-dark">Active</strong>'
         else:
@@ -357,7 +360,7 @@ def warrant_rows(warrants: Iterable[Warrant]) -> SafeString:
             ended = "—"
         rows.append(
             [
-                _td("Kind", escape(capfirst(str(warrant.kind))) + number),
+                _td("Kind", _kind_and_number(warrant.kind, warrant.warrant_number)),
                 _td("Status", status),
                 _td("Issued", _ymd(warrant.issued_on)),
                 _td("Court", _text(warrant.court)),
