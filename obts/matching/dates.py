@@ -5,7 +5,9 @@ off, the year off by one, one digit mistyped, or two neighbouring digits transpo
 (1958 for 1985). Each of these is a *near* agreement; anything else is a disagreement.
 """
 
+import calendar
 import functools
+from collections.abc import Iterator
 from datetime import date, timedelta
 from enum import StrEnum
 
@@ -54,15 +56,37 @@ def _year_shifted(d: date, years: int) -> date | None:
         return None
 
 
-def _one_digit_variants(d: date) -> set[date]:
-    digits = _digits(d)
-    found: set[date] = set()
-    for i, old in enumerate(digits):
-        for new in "0123456789":
+_DAYS_IN_MONTH = (31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+_YEAR = (1000, 100, 10, 1)  # the weights of a year's digits
+_TWO = (10, 1)  # of a month's or a day's
+
+
+def _valid(year: int, month: int, day: int) -> bool:
+    """Whether the digits make a date the variants may use (as :func:`_from_digits`)."""
+    if not (_MIN_YEAR <= year <= _MAX_YEAR and 1 <= month <= 12):
+        return False
+    if not 1 <= day <= _DAYS_IN_MONTH[month - 1]:
+        return False
+    return not (month == 2 and day == 29 and not calendar.isleap(year))
+
+
+def _digit_changes(value: int, weights: tuple[int, ...]) -> Iterator[int]:
+    """``value`` with one of its decimal digits (at ``weights``: 1000, 100...) changed."""
+    for weight in weights:
+        old = value // weight % 10
+        for new in range(10):
             if new != old:
-                variant = _from_digits(digits[:i] + new + digits[i + 1 :])
-                if variant is not None:
-                    found.add(variant)
+                yield value + (new - old) * weight
+
+
+def _one_digit_variants(d: date) -> set[date]:
+    """Every valid date whose ``YYYYMMDD`` differs from ``d``'s in one digit, worked out
+    by arithmetic on the year, month and day: a search or an intake record with a date
+    of birth not seen before needs some seventy candidates checked."""
+    year, month, day = d.year, d.month, d.day
+    found = {date(y, month, day) for y in _digit_changes(year, _YEAR) if _valid(y, month, day)}
+    found |= {date(year, m, day) for m in _digit_changes(month, _TWO) if _valid(year, m, day)}
+    found |= {date(year, month, n) for n in _digit_changes(day, _TWO) if _valid(year, month, n)}
     return found
 
 

@@ -1,8 +1,9 @@
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 
 from obts.matching import DobAgreement, dob_agreement, lenient_dobs
+from obts.matching.dates import _one_digit_variants
 
 DOB = date(1985, 5, 11)
 
@@ -45,3 +46,29 @@ def test_lenient_dates_are_few_and_valid() -> None:
     assert date(2000, 2, 29) in dates
     assert len(dates) < 80
     assert all(1880 <= d.year <= 2100 for d in dates)
+
+
+def _one_digit_apart(day: date) -> set[date]:
+    """The definition, by brute force: valid dates whose YYYYMMDD differs in one digit."""
+    digits = day.strftime("%Y%m%d")
+    found = set()
+    for i, old in enumerate(digits):
+        for new in "0123456789":
+            if new == old:
+                continue
+            text = digits[:i] + new + digits[i + 1 :]
+            try:
+                variant = date(int(text[:4]), int(text[4:6]), int(text[6:]))
+            except ValueError:
+                continue
+            if 1880 <= variant.year <= 2100:
+                found.add(variant)
+    return found
+
+
+@pytest.mark.parametrize("year", [1880, 1899, 1900, 1999, 2000, 2004, 2099, 2100])
+def test_one_digit_near_misses_are_every_valid_date_one_digit_away(year: int) -> None:
+    day = date(year, 1, 1)
+    while day.year == year:
+        assert _one_digit_variants(day) == _one_digit_apart(day), day
+        day += timedelta(days=1)
