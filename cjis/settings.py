@@ -153,8 +153,9 @@ else:
         }
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
-# The matcher's key look-up is prepared once per PostgreSQL session (portal.pg); turn
-# off behind a pooler in transaction mode, where a session's statements do not follow it.
+# The busiest statements (the matcher's key look-up, a record's one read, the record
+# cache's check) are prepared once per PostgreSQL session (portal.pg); turn off behind a
+# pooler in transaction mode, where a session's statements do not follow it.
 DATABASE_PREPARED_STATEMENTS = env.bool("DATABASE_PREPARED_STATEMENTS", default=True)
 
 # Redis: Celery broker and shared cache ---------------------------------------------------

@@ -370,18 +370,18 @@ def load_chunk(chunk: Chunk) -> tuple[int, int]:
 
 @contextmanager
 def name_key_indexes_deferred() -> Iterator[None]:
-    """On PostgreSQL, drop the name-key table's primary key and indexes (and a foreign
-    key, where an older schema still has one) for the duration and build them once at
-    the end: much faster than maintaining them row by row for tens of millions of keys.
-    Rebuilt even when the load fails. Elsewhere, does nothing."""
+    """On PostgreSQL, drop the name-key table's primary key and indexes for the duration
+    and build them once at the end: much faster than maintaining them row by row for tens
+    of millions of keys. Rebuilt even when the load fails. Elsewhere, does nothing. (The
+    table has no foreign key: see ``NameKey``.)"""
     if connection.vendor != "postgresql":
         yield
         return
     table = NameKey._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT conname, contype, pg_get_constraintdef(oid) FROM pg_constraint "
-            "WHERE conrelid = %s::regclass AND contype IN ('p', 'u', 'f')",
+            "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
+            "WHERE conrelid = %s::regclass AND contype IN ('p', 'u')",
             [table],
         )
         constraints = cursor.fetchall()
@@ -391,7 +391,7 @@ def name_key_indexes_deferred() -> Iterator[None]:
             [table],
         )
         indexes = cursor.fetchall()
-        for name, _, _ in constraints:
+        for name, _ in constraints:
             cursor.execute(f'ALTER TABLE "{table}" DROP CONSTRAINT "{name}"')
         for name, _ in indexes:
             cursor.execute(f'DROP INDEX "{name}"')
@@ -401,12 +401,8 @@ def name_key_indexes_deferred() -> Iterator[None]:
         connection.close_if_unusable_or_obsolete()
         with connection.cursor() as cursor:
             cursor.execute("SET maintenance_work_mem = '1GB'")
-            keys = [c for c in constraints if c[1] != "f"]
-            foreign = [c for c in constraints if c[1] == "f"]
-            for name, _, definition in keys:
+            for name, definition in constraints:
                 cursor.execute(f'ALTER TABLE "{table}" ADD CONSTRAINT "{name}" {definition}')
             for _, definition in indexes:
                 cursor.execute(definition)
-            for name, _, definition in foreign:  # validated in one pass over the table
-                cursor.execute(f'ALTER TABLE "{table}" ADD CONSTRAINT "{name}" {definition}')
             cursor.execute(f'ANALYZE "{table}"')

@@ -128,8 +128,7 @@ class FeedKind:
             instance = self.model(**provenance, **values)
             instance.save(force_insert=True)
             return instance
-        for name, value in {**provenance, **values}.items():
-            setattr(instance, name, value)
+        _assign(instance, values, provenance)
         instance.save(update_fields=[*provenance, *values])
         return instance
 
@@ -148,8 +147,7 @@ class FeedKind:
         names = [[*write.provenance, *write.values] for write in changed]
         if len(changed) > 1 and connection.vendor == "postgresql" and _all_same(names):
             for write in changed:
-                for name, value in {**write.provenance, **write.values}.items():
-                    setattr(write.instance, name, value)
+                _assign(write.instance, write.values, write.provenance)
             update_rows(self.model, [write.instance for write in changed], names[0])
             updated = iter(write.instance for write in changed)
         else:
@@ -488,6 +486,11 @@ def update_rows(model: type[models.Model], instances: list[Any], names: list[str
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
+
+
+def _assign(instance: Any, values: dict[str, Any], provenance: dict[str, Any]) -> None:
+    for name, value in {**provenance, **values}.items():
+        setattr(instance, name, value)
 
 
 def _all_same(names: list[list[str]]) -> bool:
