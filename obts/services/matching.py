@@ -97,14 +97,17 @@ def find_person(
     dl_number: str = "",
     dl_state: str = "",
     holders_of: Callable[[str, str, str], set[int]] | None = None,
+    candidates_of: Callable[[list[NameQuery]], list[Candidate]] | None = None,
 ) -> PersonMatch:
     """The existing person that ``names`` (the primary name first, then aliases, each with
     its own date of birth) and the identifiers describe. Runs a few indexed queries.
 
     ``holders_of(kind, value, state)`` gives the persons holding an identifier, by
-    default one query each; a batch passes the holders it read for all its records at
-    once (:class:`IdentifierHolders`)."""
+    default one query each, and ``candidates_of(names)`` the name rows to score, by
+    default three queries; a batch passes what it read for all its records at once
+    (:class:`IdentifierHolders`, :class:`BatchCandidates`)."""
     holders_of = holders_of or _identifier_holders
+    candidates_of = candidates_of or _candidates
     identifiers = [
         ("sid", IdentifierKind.SID, normalize_identifier(sid), ""),
         ("fbi", IdentifierKind.FBI, normalize_identifier(fbi_number), ""),
@@ -120,7 +123,7 @@ def find_person(
         if len(holders) == 1:
             return PersonMatch(person_id=holders.pop(), rule=rule, reasons=[f"exact {rule}"])
 
-    candidates = _candidates(names)
+    candidates = candidates_of(names)
     best: dict[int, tuple[float, list[str]]] = {}
     for query in names:
         ranked = rank(
@@ -225,18 +228,24 @@ def trigram_name_ids(first: str, last: str, *, limit: int = MAX_TRIGRAM_ROWS) ->
         return [row[0] for row in cursor.fetchall()]
 
 
-def _name_ids(names: list[NameQuery]) -> list[int]:
+def _name_ids(
+    names: list[NameQuery],
+    keys: list[int] | None = None,
+    key_rows: Callable[[list[int]], list[int]] | None = None,
+) -> list[int]:
     """The name rows whose keys meet the query's (at most ``MAX_CANDIDATE_ROWS``); on
     PostgreSQL, when none does and no name carries a date of birth, the trigram-nearest
-    rows instead."""
-    keys = _keys(names)
+    rows instead. ``keys`` are the names' query keys when already hashed; ``key_rows``
+    reads the rows holding them (:func:`_key_rows` by default)."""
+    keys = _keys(names) if keys is None else keys
+    key_rows = key_rows or _key_rows
     name_ids: list[int] = []
     if keys:
         # Deduplicated here, not with DISTINCT: DISTINCT with LIMIT lets PostgreSQL walk
         # the name_id index of the whole 55-million-row table hoping to meet 500 matches
         # early (6 s at a million persons for a name and date of birth, which match a
         # dozen rows); without it the (key, name_id) primary key answers in milliseconds.
-        name_ids = list(dict.fromkeys(_key_rows(keys)))[:MAX_CANDIDATE_ROWS]
+        name_ids = list(dict.fromkeys(key_rows(keys)))[:MAX_CANDIDATE_ROWS]
     if not name_ids and not any(name.dob for name in names):
         # Only when the keys found nothing: a common name's trigrams are in so many rows
         # that the index scan takes hundreds of milliseconds (bench/README.md).
@@ -331,6 +340,158 @@ def _candidates(names: list[NameQuery]) -> list[Candidate]:
         _candidate(row, identifiers.get(row[0], {}), person_id=row[0], is_alias=not row[1])
         for row in rows
     ]
+
+
+CandidateRow = tuple[int, bool, str, str, str, str, date | None, str]
+
+# The rows one batch look-up may read before the batch is matched live instead: full
+# queries meet a handful of rows each even at a million persons.
+MAX_BATCH_KEY_ROWS = 50 * MAX_CANDIDATE_ROWS
+
+
+class BatchCandidates:
+    """The candidates of a batch's records, read for all of them at once, as the
+    ``candidates_of`` of :func:`find_person`: the name rows holding any of their query
+    keys in one statement, those rows and their persons' identifiers in two more,
+    instead of one key look-up and two reads per record (a thousand round trips and as
+    many statements' fixed cost per batch of 1,000).
+
+    Only records whose every name has a date of birth are read ahead: their keys are the
+    narrow ones. The others, and every record once :meth:`forget` was called, are looked
+    up live, as is a batch whose look-up meets more than ``MAX_BATCH_KEY_ROWS`` rows.
+
+    The reading stays true while the batch writes: :meth:`written` adds the keys of the
+    names just stored and drops what was read of the persons that write touched, so a
+    record is matched against every record written before it, as when each is looked up
+    live. Only other requests' writes committed meanwhile go unseen, as they would by a
+    record matched a moment earlier."""
+
+    def __init__(self, records: Iterable[list[NameQuery]]) -> None:
+        self._hashed: dict[tuple[NameQuery, ...], list[int]] = {}
+        wanted: set[int] = set()
+        for names in records:
+            keys = self.keys(names)
+            if names and all(name.dob for name in names):
+                wanted.update(keys)
+        self.known: set[int] = set()  # keys whose rows are all in self.rows
+        self.rows: dict[int, list[int]] = defaultdict(list)
+        self.names: dict[int, CandidateRow | None] = {}  # None: a merged person's name
+        self.identifiers: dict[int, dict[str, str]] = {}
+        if not wanted:
+            return
+        pairs = _batch_key_rows(sorted(wanted))
+        if pairs is None:
+            return
+        self.known = wanted
+        for key, name_id in pairs:
+            self.rows[key].append(name_id)
+        self._read({name_id for _, name_id in pairs})
+
+    def keys(self, names: Iterable[NameQuery]) -> list[int]:
+        """The hashed query keys of ``names`` (worked out once per batch)."""
+        names = tuple(names)
+        if names not in self._hashed:
+            self._hashed[names] = _keys(names)
+        return self._hashed[names]
+
+    def key_rows(self, keys: list[int]) -> list[int]:
+        if not self.known.issuperset(keys):
+            return _key_rows(keys)
+        found: list[int] = []
+        for key in keys:
+            found += self.rows.get(key, ())
+            if len(found) >= MAX_KEY_ROWS:
+                break
+        return found[:MAX_KEY_ROWS]
+
+    def __call__(self, names: list[NameQuery]) -> list[Candidate]:
+        name_ids = _name_ids(names, self.keys(names), self.key_rows)
+        self._read([name_id for name_id in name_ids if name_id not in self.names])
+        rows = [row for name_id in name_ids if (row := self.names.get(name_id)) is not None]
+        return [
+            _candidate(row, self.identifiers.get(row[0], {}), person_id=row[0], is_alias=not row[1])
+            for row in rows
+        ]
+
+    def written(self, keys: Iterable[tuple[int, int]], persons: Iterable[int]) -> None:
+        """The batch stored ``keys`` (``(name id, key)`` pairs) and changed ``persons``
+        (names, identifiers or identifying data added)."""
+        for name_id, key in keys:
+            if key in self.known:
+                self.rows[key].append(name_id)
+        touched = set(persons)
+        if touched:
+            self.names = {
+                name_id: row
+                for name_id, row in self.names.items()
+                if row is None or row[0] not in touched
+            }
+            for person_id in touched:
+                self.identifiers.pop(person_id, None)
+
+    def forget(self) -> None:
+        """Look everything up live from now on (the batch changed what it cannot
+        follow, such as an update replacing a person's names)."""
+        self.known.clear()
+        self.rows.clear()
+        self.names.clear()
+        self.identifiers.clear()
+
+    def _read(self, name_ids: Iterable[int]) -> None:
+        wanted = sorted(set(name_ids))
+        persons = set()
+        rows = (
+            row
+            for part in _parts(wanted)
+            for row in PersonName.objects.filter(pk__in=part).values_list(
+                "pk", "person__merged_into_id", *_ROW_FIELDS
+            )
+        )
+        for name_id, merged_into, *row in rows:
+            self.names[name_id] = None if merged_into else tuple(row)
+            if not merged_into:
+                persons.add(row[0])
+        for name_id in set(wanted) - self.names.keys():  # deleted meanwhile
+            self.names[name_id] = None
+        unread = sorted(persons - self.identifiers.keys())
+        held: dict[int, dict[str, str]] = {}
+        for part in _parts(unread):
+            held.update(_identifiers_of(part))
+        for person_id in unread:
+            self.identifiers[person_id] = held.get(person_id, {})
+
+
+def _batch_key_rows(keys: list[int]) -> list[tuple[int, int]] | None:
+    """``(key, name id)`` of every name row holding any of ``keys``, or None when there are
+    more than ``MAX_BATCH_KEY_ROWS``."""
+    if connection.vendor != "postgresql":
+        found: list[tuple[int, int]] = []
+        for part in _parts(keys):
+            found += NameKey.objects.filter(key__in=part).values_list("key", "name_id")
+            if len(found) > MAX_BATCH_KEY_ROWS:
+                break
+    else:
+        quote = connection.ops.quote_name
+        with connection.cursor() as cursor:
+            # The array behind a sub-select: the planner, which cannot see it, does not
+            # estimate each of its tens of thousands of elements (about 90 ms a batch,
+            # longer than the look-up) and plans the index scan a handful of keys gets.
+            cursor.execute(
+                f"SELECT {quote('key')}, {quote('name_id')} "  # noqa: S608
+                f"FROM {quote(NameKey._meta.db_table)} "
+                f"WHERE {quote('key')} = ANY((SELECT %s::bigint[])::bigint[]) LIMIT %s",
+                [pg.bigint_array(keys), MAX_BATCH_KEY_ROWS + 1],
+            )
+            found = cursor.fetchall()
+    return None if len(found) > MAX_BATCH_KEY_ROWS else found
+
+
+def _parts(values: list[int]) -> list[list[int]]:
+    """``values`` cut to fit the database's limit on one statement's parameters, with room
+    for a few more."""
+    limit = connection.features.max_query_params
+    size = limit - 16 if limit else len(values) or 1
+    return [values[start : start + size] for start in range(0, len(values), size)]
 
 
 # ---------------------------------------------------------------------------------------

@@ -38,7 +38,7 @@ from django.db.models import Prefetch, Q
 from django.utils import timezone
 from rest_framework import serializers
 
-from obts.matching import key_hashes, name_keys, query_keys
+from obts.matching import key_hashes, name_keys
 from obts.models import (
     Address,
     IdentifierKind,
@@ -60,7 +60,13 @@ from obts.services.intake import (
     record_validator,
     stale_reason,
 )
-from obts.services.matching import IdentifierHolders, NameQuery, PersonMatch, find_person
+from obts.services.matching import (
+    BatchCandidates,
+    IdentifierHolders,
+    NameQuery,
+    PersonMatch,
+    find_person,
+)
 from obts.services.person_schemas import PersonInputSerializer
 from obts.services.status_refresh import persons_refresh
 from portal import audit, pg
@@ -204,7 +210,13 @@ def _upsert_valid(
         for kind, value, _ in record.identifiers
         if kind in MATCHED_IDENTIFIERS
     )
-    new = _NewSources(stored, now, holders)
+    candidates = BatchCandidates(
+        _name_queries(record)
+        for _, record in valid
+        if keys[(record.source_system, record.source_id)] == 1
+        and (record.source_system, record.source_id) not in stored
+    )
+    new = _NewSources(stored, now, holders, candidates)
     for index, record in valid:
         key = (record.source_system, record.source_id)
         # Later records look this one's identifiers up in the database, not in the
@@ -218,8 +230,10 @@ def _upsert_valid(
         results += new.write()
         result = _upsert_in_savepoint(index, record, key, stored, now)
         result.key = key
-        # An update may also have taken identifiers away: every later look-up is live.
+        # An update may also have taken identifiers or names away: every later look-up
+        # is live.
         holders.forget()
+        candidates.forget()
         if result.applied and keys[key] > 1:
             # A later record of the batch has the same key: it must see this one.
             stored.update(_stored_sources({key}))
@@ -246,6 +260,7 @@ class _NewSource:
     record: PersonRecordInput
     key: SourceKey
     match: PersonMatch
+    name_keys: list[list[int]] | None = None  # each name's key hashes, when worked out
 
 
 class _NewSources:
@@ -261,18 +276,28 @@ class _NewSources:
     its own savepoint, as updates are."""
 
     def __init__(
-        self, stored: dict[SourceKey, PersonSource], now: datetime, holders: IdentifierHolders
+        self,
+        stored: dict[SourceKey, PersonSource],
+        now: datetime,
+        holders: IdentifierHolders,
+        candidates: BatchCandidates,
     ) -> None:
-        self.stored, self.now, self.holders = stored, now, holders
+        self.stored, self.now = stored, now
+        self.holders, self.candidates = holders, candidates
         self.waiting: list[_NewSource] = []
-        self.keys: set[str] = set()
+        self.keys: set[int] = set()  # the key hashes the waiting records' names store
         self.identifiers: set[tuple[str, str]] = set()
 
     def add(self, index: int, record: PersonRecordInput, key: SourceKey) -> list[RecordResult]:
         written = self.write() if self.waiting and self._meets(record) else []
-        self.waiting.append(_NewSource(index, record, key, _match(record, self.holders)))
-        for first, middle, last, _, dob in record.names:
-            self.keys |= name_keys(first, middle, last, dob)
+        match = _match(record, self.holders, self.candidates)
+        stored_keys = [
+            key_hashes(name_keys(first, middle, last, dob))
+            for first, middle, last, _, dob in record.names
+        ]
+        self.waiting.append(_NewSource(index, record, key, match, stored_keys))
+        for hashes in stored_keys:
+            self.keys.update(hashes)
         self.identifiers |= {(kind, value) for kind, value, _ in record.identifiers}
         return written
 
@@ -281,14 +306,7 @@ class _NewSources:
             return True
         if any((kind, value) in self.identifiers for kind, value, _ in record.identifiers):
             return True
-        for first, middle, last, _, dob in record.names:
-            try:
-                wanted = query_keys(first, last, dob, middle=middle)
-            except ValueError:  # no usable name: matched by identifiers alone
-                continue
-            if not wanted.isdisjoint(self.keys):
-                return True
-        return False
+        return not self.keys.isdisjoint(self.candidates.keys(_name_queries(record)))
 
     def write(self) -> list[RecordResult]:
         waiting, self.waiting = self.waiting, []
@@ -297,39 +315,54 @@ class _NewSources:
             return []
         try:
             with transaction.atomic():
-                return _write_new(waiting, self.now)
+                results, keys = _write_new(waiting, self.now)
         except DatabaseError:
+            self.candidates.forget()
             results = []
             for new in waiting:
                 result = _upsert_in_savepoint(new.index, new.record, new.key, self.stored, self.now)
                 result.key = new.key
                 results.append(result)
             return results
+        linked = {new.match.person_id for new in waiting if new.match.person_id is not None}
+        self.candidates.written(keys, linked)
+        return results
 
 
 # The identifiers the matcher looks up (find_person).
 MATCHED_IDENTIFIERS = {IdentifierKind.SID, IdentifierKind.FBI, IdentifierKind.DRIVERS_LICENSE}
 
 
-def _match(record: PersonRecordInput, holders: IdentifierHolders | None = None) -> PersonMatch:
+def _name_queries(record: PersonRecordInput) -> list[NameQuery]:
+    return [NameQuery(*name) for name in record.names]
+
+
+def _match(
+    record: PersonRecordInput,
+    holders: IdentifierHolders | None = None,
+    candidates: BatchCandidates | None = None,
+) -> PersonMatch:
     sid, _ = record.identifier(IdentifierKind.SID)
     fbi_number, _ = record.identifier(IdentifierKind.FBI)
     dl_number, dl_state = record.identifier(IdentifierKind.DRIVERS_LICENSE)
     return find_person(
-        names=[NameQuery(*name) for name in record.names],
+        names=_name_queries(record),
         sex=record.attributes["sex"],
         sid=sid,
         fbi_number=fbi_number,
         dl_number=dl_number,
         dl_state=dl_state,
         holders_of=holders,
+        candidates_of=candidates,
     )
 
 
-def _write_new(waiting: list[_NewSource], now: datetime) -> list[RecordResult]:
+def _write_new(
+    waiting: list[_NewSource], now: datetime
+) -> tuple[list[RecordResult], list[tuple[int, int]]]:
     """The persons, sources, names, keys, identifiers, addresses and possible duplicates
     of ``waiting``, one statement each (the matched persons' changed attributes one
-    ``UPDATE`` each, in order)."""
+    ``UPDATE`` each, in order); the results, and the ``(name id, key)`` pairs stored."""
     linked = Person.objects.in_bulk({new.match.person_id for new in waiting} - {None})
     created = Person.objects.bulk_create(
         [Person(**new.record.attributes) for new in waiting if new.match.person_id is None]
@@ -360,11 +393,15 @@ def _write_new(waiting: list[_NewSource], now: datetime) -> list[RecordResult]:
         ]
     )
     rows = list(zip(waiting, persons, sources, strict=True))
-    _add_names(
+    hashes: list[list[int] | None] = []
+    for new in waiting:
+        hashes += new.name_keys or [None] * len(new.record.names)
+    keys = _add_names(
         [
             (person, source, new.record.names, new.match.person_id is None)
             for new, person, source in rows
-        ]
+        ],
+        hashes,
     )
     _add_identifiers([(person, source, new.record.identifiers) for new, person, source in rows])
     _add_addresses([(person, source, new.record.addresses) for new, person, source in rows])
@@ -396,7 +433,7 @@ def _write_new(waiting: list[_NewSource], now: datetime) -> list[RecordResult]:
         result = RecordResult(new.index, Outcome.CREATED, person, details=details)
         result.key = new.key
         results.append(result)
-    return results
+    return results, keys
 
 
 def _audit(applied: list[RecordResult], submitter: Submitter) -> None:
@@ -512,7 +549,7 @@ def _upsert_one(
 def _create_source(index: int, record: PersonRecordInput, now: datetime) -> RecordResult:
     """A new source on its own: matched, then written as a lot of one."""
     key = (record.source_system, record.source_id)
-    (result,) = _write_new([_NewSource(index, record, key, _match(record))], now)
+    (result,), _ = _write_new([_NewSource(index, record, key, _match(record))], now)
     return result
 
 
@@ -537,8 +574,13 @@ def _attribute_changes(
     return changes
 
 
-def _add_names(owners: list[tuple[Person, PersonSource, list[NameRow], bool]]) -> None:
-    """Each source's names (the first primary when ``primary``) with their keys."""
+def _add_names(
+    owners: list[tuple[Person, PersonSource, list[NameRow], bool]],
+    hashes: Sequence[list[int] | None] = (),
+) -> list[tuple[int, int]]:
+    """Each source's names (the first primary when ``primary``) with their keys; the
+    ``(name id, key)`` pairs stored. ``hashes`` holds each name's key hashes, in the same
+    order, where already worked out."""
     rows = PersonName.objects.bulk_create(
         [
             PersonName(
@@ -555,15 +597,18 @@ def _add_names(owners: list[tuple[Person, PersonSource, list[NameRow], bool]]) -
             for position, (first, middle, last, suffix, dob) in enumerate(names)
         ]
     )
-    insert_name_keys(
-        [
-            (row.pk, key)
-            for row in rows
-            for key in key_hashes(
-                name_keys(row.first_name, row.middle_name, row.last_name, row.dob)
-            )
-        ]
-    )
+    known = list(hashes) or [None] * len(rows)
+    keys = [
+        (row.pk, key)
+        for row, held in zip(rows, known, strict=True)
+        for key in (
+            held
+            if held is not None
+            else key_hashes(name_keys(row.first_name, row.middle_name, row.last_name, row.dob))
+        )
+    ]
+    insert_name_keys(keys)
+    return keys
 
 
 def insert_name_keys(rows: list[tuple[int, int]]) -> None:

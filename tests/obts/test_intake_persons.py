@@ -370,9 +370,9 @@ def test_new_persons_of_a_batch_are_written_together(
     client: Client, key: str, django_assert_max_num_queries: Any
 ) -> None:
     batch = [stranger(n) for n in range(40)]
-    # The key, the stored sources, each record's match (identifier holders, name keys),
-    # then one statement per table for all forty, the status refresh and the audit row.
-    with django_assert_max_num_queries(40 * 2 + 25):
+    # The key, the stored sources, the identifier holders and name keys of all forty,
+    # one statement per table for all forty, the status refresh and the audit row.
+    with django_assert_max_num_queries(30):
         response = post_json(client, persons_url(), batch, key)
     assert [r["status"] for r in response.json()] == ["created"] * 40
     assert Person.objects.count() == 40
@@ -383,6 +383,69 @@ def test_new_persons_of_a_batch_are_written_together(
         for b in batch
     )
     assert PersonIdentifier.objects.count() == 40
+
+
+def test_a_batch_reads_its_candidates_once_not_per_record(
+    client: Client, key: str, django_assert_max_num_queries: Any
+) -> None:
+    known = [stranger(n) for n in range(30)]
+    for body in known:
+        create_person(**body)
+    # The same thirty people from another system, without their SIDs: each is found by
+    # name and date of birth among candidates read for the whole batch at once.
+    batch = [
+        {**body, "source_system": "DOC", "source_id": f"D-{n}", "sid": ""}
+        for n, body in enumerate(known)
+    ]
+    ids = [
+        str(Person.objects.get(sources__source_id=body["source_id"]).public_id) for body in known
+    ]
+    with django_assert_max_num_queries(30):
+        results = post_json(client, persons_url(), batch, key).json()
+    assert [r["status"] for r in results] == ["created"] * 30
+    assert [r["id"] for r in results] == ids
+    assert Person.objects.count() == 30
+
+
+def test_what_a_batch_writes_changes_how_its_later_records_are_scored(
+    client: Client, key: str
+) -> None:
+    create_person(source_id="P-1", fbi_number="")
+    batch = [
+        # Known by its SID: the person now also carries this FBI number...
+        person_body(source_system="DOC", source_id="D-1", fbi_number="111111AA1", aliases=[]),
+        # ...so the same name and date of birth with another FBI number is somebody else.
+        person_body(
+            source_system="JUD", source_id="J-1", sid="", fbi_number="222222BB2", aliases=[]
+        ),
+    ]
+    known = Person.objects.get()
+    first, second = post_json(client, persons_url(), batch, key).json()
+    assert first["id"] == str(known.public_id)
+    assert second["id"] != first["id"]
+    (review,) = PossibleDuplicate.objects.all()
+    assert (str(review.person.public_id), review.candidate) == (second["id"], known)
+
+
+def test_a_batch_too_common_to_read_at_once_is_matched_record_by_record(
+    client: Client, key: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from obts.services import matching
+
+    known = [stranger(n) for n in range(3)]
+    for body in known:
+        create_person(**body)
+    monkeypatch.setattr(matching, "MAX_BATCH_KEY_ROWS", 1)
+    batch = [
+        {**body, "source_system": "DOC", "source_id": f"D-{n}", "sid": ""}
+        for n, body in enumerate(known)
+    ]
+    ids = [
+        str(Person.objects.get(sources__source_id=body["source_id"]).public_id) for body in known
+    ]
+    results = post_json(client, persons_url(), batch, key).json()
+    assert [r["id"] for r in results] == ids
+    assert Person.objects.count() == 3
 
 
 def test_a_record_is_matched_against_the_new_persons_before_it_in_its_batch(
