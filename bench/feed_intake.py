@@ -15,6 +15,10 @@ Scenarios, each a number of batches of 1,000:
 - **persons, new**: ``POST /api/v1/persons/`` batches of new persons (each one matched
   against the index first), for comparison.
 
+With ``--clients N`` each scenario's batches are shared among N processes posting at the
+same time, as several source systems feeding a server with several workers: the figures
+are then the whole machine's, from the moment all N are ready to the last answer.
+
 It runs against whatever database ``DATABASE_URL`` names (the embedded SQLite without it),
 but never in that database: like ``bench/audit_chain.py`` it creates a dedicated one
 (``bench_feeds`` on PostgreSQL, a temporary file on SQLite), migrates it and drops it at
@@ -59,6 +63,7 @@ class Run:
 
 @dataclass
 class Report:
+    clients: int
     database: str
     database_version: str
     durability: str
@@ -252,6 +257,81 @@ def _run(
         for result in response.json():
             statuses[result["status"]] = statuses.get(result["status"], 0) + 1
     seconds = time.perf_counter() - started
+    return _summary(scenario, batches, durations, statuses, seconds)
+
+
+def _run_together(
+    key: str, scenario: str, url: str, batches: list[list[dict[str, Any]]], clients: int
+) -> Run:
+    """``batches`` shared among ``clients`` processes (forked, each with its own database
+    connection) posting at the same time; timed from when all are ready to the last."""
+    import multiprocessing
+
+    from django.db import connections
+
+    context = multiprocessing.get_context("fork")
+    ready = context.Barrier(clients + 1)
+    answers = context.Queue()
+    connections.close_all()  # each process opens its own
+    workers = [
+        context.Process(
+            target=_client_process, args=(key, url, batches[number::clients], ready, answers)
+        )
+        for number in range(clients)
+    ]
+    for worker in workers:
+        worker.start()
+    ready.wait()
+    started = time.perf_counter()
+    results = [answers.get() for _ in workers]
+    seconds = time.perf_counter() - started
+    for worker in workers:
+        worker.join()
+    durations: list[float] = []
+    statuses: dict[str, int] = {}
+    for result in results:
+        if isinstance(result, str):
+            raise SystemExit(f"error: {scenario}: {result}")
+        durations += result[0]
+        for status, count in result[1].items():
+            statuses[status] = statuses.get(status, 0) + count
+    return _summary(scenario, batches, durations, statuses, seconds)
+
+
+def _client_process(
+    key: str, url: str, batches: list[list[dict[str, Any]]], ready: Any, answers: Any
+) -> None:
+    from django.db import connection
+    from django.test import Client
+
+    client = Client()
+    bodies = [json.dumps(batch) for batch in batches]
+    connection.ensure_connection()
+    ready.wait()
+    durations: list[float] = []
+    statuses: dict[str, int] = {}
+    for body in bodies:
+        before = time.perf_counter()
+        response = client.post(
+            url, body, content_type="application/json", headers={"Authorization": f"Bearer {key}"}
+        )
+        durations.append(time.perf_counter() - before)
+        if response.status_code != 200:
+            answers.put(f"HTTP {response.status_code} {response.content!r}")
+            return
+        for result in response.json():
+            statuses[result["status"]] = statuses.get(result["status"], 0) + 1
+    connection.close()
+    answers.put((durations, statuses))
+
+
+def _summary(
+    scenario: str,
+    batches: list[list[dict[str, Any]]],
+    durations: list[float],
+    statuses: dict[str, int],
+    seconds: float,
+) -> Run:
     records = sum(len(batch) for batch in batches)
     ordered = sorted(durations)
     return Run(
@@ -271,6 +351,8 @@ def _print(report: Report) -> None:
     print(f"Feed intake benchmark: {report.database_version} ({report.durability})")
     print(f"  database {report.database}; Python {report.python}; {report.platform}")
     print(f"  {report.cpus} CPUs ({report.cpu_model}); {report.persons_loaded:,} persons loaded")
+    if report.clients > 1:
+        print(f"  {report.clients} clients posting at the same time")
     print()
     header = (
         f"  {'scenario':<20} {'records':>8} {'seconds':>8} {'records/s':>10} "
@@ -289,8 +371,11 @@ def _print(report: Report) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0] if __doc__ else "")
     parser.add_argument("--batches", type=int, default=5, help="batches of 1,000 per scenario")
+    parser.add_argument("--clients", type=int, default=1, help="processes posting at once (1)")
     parser.add_argument("--output", type=Path, help="JSON results file (default bench/results/)")
     args = parser.parse_args(argv)
+    if args.clients < 1 or args.clients > args.batches:
+        parser.error("--clients must be between 1 and --batches")
 
     import django
 
@@ -304,7 +389,10 @@ def main(argv: list[str] | None = None) -> int:
         _load_persons(persons)
         client, key = _client_and_key()
         name, version, durability = describe_database()
+        if args.clients > 1 and not version.startswith("PostgreSQL"):
+            raise SystemExit("error: --clients needs PostgreSQL (SQLite has one writer at a time)")
         report = Report(
+            clients=args.clients,
             database=name,
             database_version=version,
             durability=durability,
@@ -337,13 +425,17 @@ def main(argv: list[str] | None = None) -> int:
         ]
         for scenario, url, batches in plan:
             print(f"running: {scenario}, {len(batches)} batches of {BATCH:,} ...", flush=True)
-            report.runs.append(_run(client, key, scenario, url, batches))
+            if args.clients > 1:
+                report.runs.append(_run_together(key, scenario, url, batches, args.clients))
+            else:
+                report.runs.append(_run(client, key, scenario, url, batches))
     finally:
         drop()
 
     _print(report)
     vendor = "postgresql" if version.startswith("PostgreSQL") else "sqlite"
-    output = args.output or REPO / "bench" / "results" / f"feed_intake-{vendor}.json"
+    suffix = f"-{args.clients}-clients" if args.clients > 1 else ""
+    output = args.output or REPO / "bench" / "results" / f"feed_intake-{vendor}{suffix}.json"
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(json.dumps(asdict(report), indent=2) + "\n")
     shown = output.relative_to(REPO) if output.is_relative_to(REPO) else output
