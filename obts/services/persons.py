@@ -267,10 +267,12 @@ class _NewSources:
     """New source records of a batch, matched one by one as they come and written
     together, one statement per table, instead of some ten statements each.
 
-    A record is matched against the database only; so before matching one that could
-    meet a record still waiting (a name key or an identifier in common, or a name with
-    no date of birth, which the matcher may look up by trigram), those are written
-    first: each record is matched against every record before it, as one at a time. A
+    A record is matched against the database only (its candidates as the batch read
+    them at the start, :class:`~obts.services.matching.BatchCandidates`, with what the
+    batch wrote since); so before matching one that could meet a record still waiting
+    (a name key or an identifier in common, or a name with no date of birth, which the
+    matcher may look up by trigram), those are written first: each record is matched
+    against every record before it, as one at a time. A
     lot the database refuses (another request created one of its sources meanwhile, a
     value out of range) is rolled back and its records written one at a time, each in
     its own savepoint, as updates are."""
