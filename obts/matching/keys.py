@@ -170,7 +170,9 @@ def _lenient_ymds(dob: date) -> tuple[str, ...]:
 
 
 def _ymd(d: date) -> str:
-    return f"{d.year:04d}{d.month:02d}{d.day:02d}"
+    """``d`` as ``YYYYMMDD`` (``isoformat`` without its dashes: half the time of a format
+    string, and a full query spells some seventy dates)."""
+    return d.isoformat().replace("-", "")
 
 
 def _initials(first: str, last: str) -> str:

@@ -202,3 +202,10 @@ def test_query_without_a_usable_name_is_refused(first: str, last: str) -> None:
 
 def test_row_without_a_name_has_no_keys() -> None:
     assert name_keys("", "", "", DOB) == set()
+
+
+def test_dates_in_keys_are_spelled_as_the_stored_keys_spell_them() -> None:
+    # Stored keys are hashes of these strings: a different spelling would find nothing.
+    keys = name_keys("John", "", "Smith", date(1985, 5, 1))
+    assert {"DI:19850501:JS", "LFY:mSM0:JN:1985", "LFMD:mSM0:JN:0501"} <= keys
+    assert "DI:09850501:JS" in name_keys("John", "", "Smith", date(985, 5, 1))
