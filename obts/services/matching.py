@@ -473,13 +473,10 @@ def _batch_key_rows(keys: list[int]) -> list[tuple[int, int]] | None:
     else:
         quote = connection.ops.quote_name
         with connection.cursor() as cursor:
-            # The array behind a sub-select: the planner, which cannot see it, does not
-            # estimate each of its tens of thousands of elements (about 90 ms a batch,
-            # longer than the look-up) and plans the index scan a handful of keys gets.
             cursor.execute(
                 f"SELECT {quote('key')}, {quote('name_id')} "  # noqa: S608
                 f"FROM {quote(NameKey._meta.db_table)} "
-                f"WHERE {quote('key')} = ANY((SELECT %s::bigint[])::bigint[]) LIMIT %s",
+                f"WHERE {quote('key')} = ANY({pg.unseen_bigint_array()}) LIMIT %s",
                 [pg.bigint_array(keys), MAX_BATCH_KEY_ROWS + 1],
             )
             found = cursor.fetchall()

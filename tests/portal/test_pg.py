@@ -111,3 +111,18 @@ def test_a_placeholder_may_repeat_and_come_in_any_order(
             [41, "n"],
         )
         assert cursor.fetchone() == ("n:41:42:100%",)
+
+
+@postgresql
+@pytest.mark.django_db
+def test_an_unseen_array_finds_the_same_rows_without_being_planned_element_by_element() -> None:
+    values = list(range(-5, 5000))
+    sql = "SELECT v FROM generate_series(1, 10) AS v WHERE v = ANY({}) ORDER BY v"
+    with connection.cursor() as cursor:
+        cursor.execute(sql.format(pg.unseen_bigint_array()), [pg.bigint_array(values)])
+        assert [row[0] for row in cursor.fetchall()] == list(range(1, 11))
+        cursor.execute("EXPLAIN " + sql.format(pg.unseen_bigint_array()), [pg.bigint_array(values)])
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    # The filter compares with the sub-select's result, not with 5,005 constants.
+    assert "InitPlan" in plan
+    assert "4999" not in plan
