@@ -11,6 +11,7 @@ running them for a person with a few records.
 
 import functools
 import hashlib
+import inspect
 import json
 import uuid
 from collections.abc import Callable, Sequence
@@ -20,6 +21,10 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import connection, models
+from django.db.models.base import ModelState
+from django.db.models.fields.related_descriptors import ForeignKeyDeferredAttribute
+from django.db.models.query_utils import DeferredAttribute
+from django.db.models.signals import post_init, pre_init
 
 from portal import pg
 
@@ -46,8 +51,12 @@ def read(parts: tuple[Part, ...], params: Sequence[Any]) -> list[list[Any]]:
     with connection.cursor() as cursor:
         pg.execute_prepared(cursor, name, types, sql, values)
         for kind, _, row in cursor.fetchall():
-            found[kind].append(builders[kind](json.loads(row, parse_float=Decimal)))
+            found[kind].append(builders[kind](_DECODER.decode(row)))
     return found
+
+
+# One decoder for every row: ``json.loads`` with an option builds a new one per call.
+_DECODER = json.JSONDecoder(parse_float=Decimal)
 
 
 def table(model: type[models.Model]) -> str:
@@ -136,11 +145,51 @@ def _builder(model: type[models.Model]) -> Callable[[dict[str, Any]], models.Mod
     columns = [(str(field.column), _converter(field)) for field in fields]
     alias = connection.alias
 
-    def build(data: dict[str, Any]) -> models.Model:
-        values = [
+    def values(data: dict[str, Any]) -> list[Any]:
+        return [
             None if (value := data[column]) is None else convert(value)
             for column, convert in columns
         ]
-        return model.from_db(alias, names, values)
 
-    return build
+    if not _plain_instances(model):
+
+        def build(data: dict[str, Any]) -> models.Model:
+            return model.from_db(alias, names, values(data))
+
+        return build
+
+    def build_plain(data: dict[str, Any]) -> models.Model:
+        # What from_db gives for a fresh row, without Model.__init__'s per-field work
+        # (a heavy record is some 180 instances): the values in the instance's
+        # __dict__, where __init__ would have set them, and the state of a loaded row.
+        instance = model.__new__(model)
+        instance.__dict__.update(zip(names, values(data), strict=True))
+        state = ModelState()
+        state.adding, state.db = False, alias
+        instance._state = state
+        return instance
+
+    return build_plain
+
+
+def _plain_instances(model: type[models.Model]) -> bool:
+    """Whether ``model``'s loaded instances are plain enough to build without
+    ``Model.__init__``: neither it, ``from_db`` nor ``__setattr__`` overridden, no one
+    listening to the instance signals, and every column's attribute one that stores what
+    is set unchanged (no file or custom descriptor)."""
+    for name, base in (("__init__", models.Model), ("from_db", models.Model)):
+        if inspect.getattr_static(model, name) is not inspect.getattr_static(base, name):
+            return False
+    if inspect.getattr_static(model, "__setattr__") is not object.__setattr__:
+        return False
+    if pre_init.has_listeners(model) or post_init.has_listeners(model):
+        return False
+    return all(
+        type(inspect.getattr_static(model, field.attname, None)) in _PLAIN_DESCRIPTORS
+        for field in model._meta.concrete_fields
+    )
+
+
+# DeferredAttribute only loads a deferred column; ForeignKeyDeferredAttribute also drops
+# a cached related object, which a fresh instance does not have.
+_PLAIN_DESCRIPTORS = (DeferredAttribute, ForeignKeyDeferredAttribute)

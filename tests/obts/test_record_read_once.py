@@ -8,10 +8,13 @@ from typing import Any, get_origin
 import pytest
 from django.db import connection
 from django.db.models import Model
+from django.db.models.signals import post_init
 from django.test.utils import CaptureQueriesContext
 from pytest_django.fixtures import Settings as SettingsWrapper
 
-from obts.models import Person, Sentence
+from ciss.models import ExchangeAttachment
+from obts import rows_once
+from obts.models import Charge, Person, Sentence, Warrant
 from obts.selectors import PersonRecord, Visibility, _prefetch, _record, person_record
 from tests.obts.factories_records import (
     CaseFactory,
@@ -132,6 +135,43 @@ def test_decimals_dates_and_json_come_back_as_the_orm_gives_them() -> None:
     assert read.as_of.utcoffset() == stored.as_of.utcoffset()
     assert read.calculation == stored.calculation
     assert read.public_id == stored.public_id
+
+
+def test_rows_read_at_once_are_loaded_instances_that_save_as_updates() -> None:
+    """Built without Model.__init__, they are what the ORM loads: from the database,
+    not new, comparing equal to the ORM's, saving as an update of their row."""
+    person = heavy_person(cases=2)
+    everything = Visibility(criminal_history=True, juvenile=True, sealed=True, registry=True)
+    record = person_record(person.public_id, everything)
+    charge = record.cases[0].charges.all()[0]
+    assert charge._state.adding is False
+    assert charge._state.db == "default"
+    assert charge == Charge.objects.get(pk=charge.pk)
+    before = Charge.objects.count()
+    charge.description = "Amended description"
+    charge.save(update_fields=["description"])
+    assert Charge.objects.count() == before
+    assert Charge.objects.get(pk=charge.pk).description == "Amended description"
+    warrant = record.warrants[0]
+    warrant.refresh_from_db()
+    assert warrant.person_id == person.pk
+
+
+def test_models_with_descriptors_or_instance_signals_are_built_by_the_orm() -> None:
+    """A file column's descriptor wraps what is set, and a post_init listener expects to
+    hear of every instance: such models go through Model.from_db."""
+    assert rows_once._plain_instances(Charge)
+    assert not rows_once._plain_instances(ExchangeAttachment)
+
+    def heard(**kwargs: Any) -> None:
+        return None
+
+    post_init.connect(heard, sender=Warrant)
+    try:
+        assert not rows_once._plain_instances(Warrant)
+    finally:
+        post_init.disconnect(heard, sender=Warrant)
+    assert rows_once._plain_instances(Warrant)
 
 
 def test_the_statement_sent_unprepared_reads_the_same_record(settings: SettingsWrapper) -> None:
