@@ -68,6 +68,7 @@ from obts.services.matching import (
     find_person,
 )
 from obts.services.person_schemas import PersonInputSerializer
+from obts.services.plain_validation import plain_validator
 from obts.services.status_refresh import persons_refresh
 from portal import audit, pg
 
@@ -153,6 +154,7 @@ def persons_upsert(
     results: list[RecordResult | None] = [None] * len(records)
     valid: list[tuple[int, PersonRecordInput]] = []
     serializer = record_validator(PersonInputSerializer)
+    plain = plain_validator(PersonInputSerializer)
     for index, raw in enumerate(records):
         if not isinstance(raw, dict):
             results[index] = error_result(
@@ -160,9 +162,11 @@ def persons_upsert(
             )
             continue
         try:
-            valid.append((index, PersonRecordInput.from_validated(serializer.run_validation(raw))))
+            data = (plain(raw) if plain else None) or serializer.run_validation(raw)
         except serializers.ValidationError as error:
             results[index] = error_result(index, error)
+            continue
+        valid.append((index, PersonRecordInput.from_validated(data)))
 
     if valid:
         # Records that the database refuses are undone in their own savepoints; the batch

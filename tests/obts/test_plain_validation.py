@@ -1,0 +1,223 @@
+"""The plain path of batch validation (``obts.services.plain_validation``) must give what
+the serializer gives for every record it accepts, and decline every record the
+serializer refuses, so that errors are always the serializer's own words."""
+
+import copy
+import random
+from typing import Any
+
+import pytest
+from rest_framework import serializers
+
+from obts.services.fields import OptionalTextField, TextField
+from obts.services.intake import record_validator
+from obts.services.person_schemas import PersonInputSerializer
+from obts.services.plain_validation import PlainValidator, plain_validator
+from obts.synthetic import Generator
+
+REFUSED = "refused"
+
+# Values a sending system gets wrong, or right in an unusual way.
+ODD_TEXT: list[Any] = [
+    None,
+    "",
+    "   ",
+    "  padded  ",
+    7,
+    7.5,
+    True,
+    [],
+    {},
+    "x" * 200,
+    "nul\x00inside",
+    "lone \ud800 surrogate",
+    "Zoë Ñúñez-O'Brien",
+    "\tMcDonald\n",
+]
+ODD_DATES: list[Any] = [
+    None,
+    "",
+    "2020-02-30",
+    "20200101",
+    "2020-1-5",
+    "2099-01-01",
+    "1899-12-31",
+    "1900-01-01",
+    "2026-01-02T10:00:00Z",
+    19800101,
+    "1980-05-17",
+]
+ODD_DATETIMES: list[Any] = [
+    None,
+    "",
+    "2026-01-01T00:00:00",
+    "2026-01-01T00:00:00Z",
+    "2026-01-01T05:30:00+05:30",
+    "2026-01-01",
+    "2099-01-01T00:00:00Z",
+    "yesterday",
+    1767225600,
+]
+ODD_INTEGERS: list[Any] = [None, "", "72", 72.0, 11, 12, 108, 109, True, "seventy"]
+ODD_CHOICES: list[Any] = [None, "", "M", "m", "F", "X", "male", 1]
+
+
+def _validated(data: Any) -> Any:
+    try:
+        return record_validator(PersonInputSerializer).run_validation(data)
+    except serializers.ValidationError:
+        return REFUSED
+
+
+def _records(count: int, seed: int) -> list[dict[str, Any]]:
+    generator = Generator(seed=seed)
+    records = []
+    for n in range(count):
+        person = generator.person(n)
+        records.append(
+            {
+                "source_system": "TEST-MNI",
+                "source_id": f"P-{n}",
+                "as_of": "2026-01-01T12:00:00+00:00",
+                "first_name": person.primary.first,
+                "middle_name": person.primary.middle,
+                "last_name": person.primary.last,
+                "dob": str(person.primary.dob) if person.primary.dob else None,
+                "sex": person.sex,
+                "sid": f"ST{n:08d}",
+                "height_in": 70,
+                "aliases": [
+                    {
+                        "first_name": alias.first,
+                        "last_name": alias.last,
+                        "dob": str(alias.dob) if alias.dob else None,
+                    }
+                    for alias in person.aliases
+                ],
+                "addresses": [
+                    {
+                        "line1": f"{n} Main St",
+                        "city": "Hartford",
+                        "state": "ct",
+                        "from_date": "2020-01-01",
+                    }
+                ],
+            }
+        )
+    return records
+
+
+def _first(record: dict[str, Any], name: str) -> dict[str, Any] | None:
+    items = record.get(name)
+    if isinstance(items, list) and items and isinstance(items[0], dict):
+        return items[0]
+    return None
+
+
+def _mutated(record: dict[str, Any], rng: random.Random) -> dict[str, Any]:
+    record = copy.deepcopy(record)
+    for _ in range(rng.randint(1, 3)):
+        where = rng.choice(["top", "top", "alias", "address", "lists"])
+        if where == "top":
+            field = rng.choice(
+                [
+                    "source_system",
+                    "source_id",
+                    "last_name",
+                    "first_name",
+                    "race",
+                    "dl_state",
+                    "caution",
+                    "dob",
+                    "as_of",
+                    "height_in",
+                    "sex",
+                ]
+            )
+            odd = {
+                "dob": ODD_DATES,
+                "as_of": ODD_DATETIMES,
+                "height_in": ODD_INTEGERS,
+                "sex": ODD_CHOICES,
+            }.get(field, ODD_TEXT)
+            if rng.random() < 0.15:
+                record.pop(field, None)
+            else:
+                record[field] = rng.choice(odd)
+        elif where == "alias" and (alias := _first(record, "aliases")) is not None:
+            field = rng.choice(["first_name", "last_name", "dob", "suffix"])
+            if rng.random() < 0.2:
+                alias.pop(field, None)
+            else:
+                alias[field] = rng.choice(ODD_DATES if field == "dob" else ODD_TEXT)
+        elif where == "address" and (address := _first(record, "addresses")) is not None:
+            field = rng.choice(["line1", "state", "postal_code", "from_date", "to_date"])
+            odd = ODD_DATES if field.endswith("_date") else ODD_TEXT
+            address[field] = rng.choice(odd)
+        elif where == "lists":
+            name = rng.choice(["aliases", "addresses"])
+            first = _first(record, name)
+            record[name] = rng.choice(
+                [None, [], {}, "text", [1], [{}], [first] * 51 if first else [], [first, first]]
+            )
+    return record
+
+
+def test_realistic_records_take_the_plain_path_and_give_what_the_serializer_gives() -> None:
+    plain = plain_validator(PersonInputSerializer)
+    assert plain is not None
+    for record in _records(300, seed=11):
+        validated = plain(copy.deepcopy(record))
+        assert validated is not None, record
+        assert validated == _validated(record)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_odd_records_are_either_validated_alike_or_left_to_the_serializer(seed: int) -> None:
+    plain = plain_validator(PersonInputSerializer)
+    assert plain is not None
+    rng = random.Random(seed)
+    taken = refused = 0
+    for record in _records(400, seed=seed):
+        odd = _mutated(record, rng)
+        expected = _validated(copy.deepcopy(odd))
+        validated = plain(copy.deepcopy(odd))
+        if expected == REFUSED:
+            assert validated is None, odd
+            refused += 1
+        elif validated is not None:
+            assert validated == expected, odd
+            assert type(validated.get("dob")) is type(expected.get("dob"))
+            assert type(validated.get("as_of")) is type(expected.get("as_of"))
+            taken += 1
+    # Both kinds were tried: the comparison was not vacuous either way.
+    assert taken > 50
+    assert refused > 50
+
+
+def test_what_is_not_a_json_object_is_left_to_the_serializer() -> None:
+    plain = plain_validator(PersonInputSerializer)
+    assert plain is not None
+    for data in (None, [], "text", 3):
+        assert plain(data) is None
+
+
+class _WithFieldMethod(serializers.Serializer[Any]):
+    last_name = TextField(max_length=80)
+
+    def validate_last_name(self, value: str) -> str:
+        return value.upper()
+
+
+class _Plain(serializers.Serializer[Any]):
+    last_name = TextField(max_length=80)
+    note = OptionalTextField(max_length=10)
+
+
+def test_serializers_it_cannot_follow_get_no_plain_path() -> None:
+    assert PlainValidator.for_serializer(_WithFieldMethod()) is None
+    assert PlainValidator.for_serializer(_Plain(validators=[lambda attrs: None])) is None
+    plain = PlainValidator.for_serializer(_Plain())
+    assert plain is not None
+    assert plain({"last_name": " Smith ", "note": None}) == {"last_name": "Smith", "note": ""}
+    assert plain({"last_name": "Smith", "note": "x" * 11}) is None
