@@ -55,6 +55,7 @@ from obts.services.intake import (
     record_validator,
     stale_reason,
 )
+from obts.services.plain_validation import plain_validator
 from obts.services.status_refresh import persons_refresh
 from portal import audit
 
@@ -249,6 +250,7 @@ def feed_records_upsert(
     results: list[RecordResult | None] = [None] * len(records)
     valid: list[tuple[int, dict[str, Any]]] = []
     serializer = record_validator(kind.serializer_class)
+    plain = plain_validator(kind.serializer_class)
     for index, raw in enumerate(records):
         if not isinstance(raw, dict):
             results[index] = error_result(
@@ -256,7 +258,7 @@ def feed_records_upsert(
             )
             continue
         try:
-            valid.append((index, serializer.run_validation(raw)))
+            valid.append((index, (plain(raw) if plain else None) or serializer.run_validation(raw)))
         except serializers.ValidationError as error:
             results[index] = error_result(index, error)
 

@@ -29,7 +29,7 @@ from rest_framework import serializers
 from rest_framework.fields import SkipField, empty
 from rest_framework.validators import ProhibitSurrogateCharactersValidator
 
-from obts.services.fields import OptionalTextField, TextField
+from obts.services.fields import ModelTextField, OptionalTextField, TextField
 from obts.services.intake import record_validator
 
 _DECLINE = object()
@@ -40,6 +40,10 @@ _TEXT_VALIDATORS = (
     ProhibitNullCharactersValidator,
     ProhibitSurrogateCharactersValidator,
 )
+
+# Text fields whose conversion is DRF's CharField's (the project's add a check that the
+# text is valid Unicode, which the surrogate validator makes too).
+_TEXT_FIELDS = (serializers.CharField, TextField, OptionalTextField, ModelTextField)
 
 Check = Callable[[Any], Any]  # value (or ``empty``) -> the validated value, _DECLINE or _OMIT
 
@@ -103,7 +107,7 @@ def _check(field: serializers.Field[Any, Any, Any, Any]) -> Check | None:
         return _list_check(field)
     if isinstance(field, serializers.Serializer):
         return None  # a nested object on its own: not needed yet
-    if type(field) in (TextField, OptionalTextField) and _plain_text(field):
+    if type(field) in _TEXT_FIELDS and _plain_text(field):
         return _text_check(field)
     return _field_check(field)
 

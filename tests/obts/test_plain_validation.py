@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from rest_framework import serializers
 
+from obts.services.feeds import feed_kind
 from obts.services.fields import OptionalTextField, TextField
 from obts.services.intake import record_validator
 from obts.services.person_schemas import PersonInputSerializer
@@ -198,8 +199,92 @@ def test_odd_records_are_either_validated_alike_or_left_to_the_serializer(seed: 
 def test_what_is_not_a_json_object_is_left_to_the_serializer() -> None:
     plain = plain_validator(PersonInputSerializer)
     assert plain is not None
-    for data in (None, [], "text", 3):
+    odd: list[Any] = [None, [], "text", 3]
+    for data in odd:
         assert plain(data) is None
+
+
+def _warrant(n: int) -> dict[str, Any]:
+    return {
+        "source_system": "JUD-PRAWN",
+        "source_id": f"W-{n}",
+        "as_of": "2026-01-01T12:00:00+00:00",
+        "person": {"sid": f"ST{n:08d}"},
+        "kind": "paperless re-arrest",
+        "warrant_number": f"PR-{n}",
+        "issued_on": "2026-01-02",
+        "court": "GA14",
+        "offense": "Failure to appear",
+        "status": "active",
+    }
+
+
+def _case(n: int) -> dict[str, Any]:
+    return {
+        "source_system": "JUD-CCMS",
+        "source_id": f"C-{n}",
+        "as_of": "2026-01-01T12:00:00+00:00",
+        "person": {"sid": f"ST{n:08d}"},
+        "docket_number": f"H14H-CR26-{n:07d}-S",
+        "court_code": "GA14",
+        "arresting_agency_ori": "CT0006400",
+        "arrest_date": "2026-01-02",
+        "arraignment_date": "2026-01-05",
+        "status": "pending",
+        "charges": [
+            {"statute": "53a-125b", "description": "Larceny 6th", "charge_class": "misdemeanor_c"},
+            {"statute": "53a-181", "description": "Breach", "charge_class": "misdemeanor_b"},
+        ],
+    }
+
+
+FEED_ODDITIES: dict[str, list[Any]] = {
+    "source_id": ODD_TEXT,
+    "as_of": ODD_DATETIMES,
+    "person": [None, {}, {"sid": ""}, {"sid": " st1 "}, {"id": "nope"}, {"sid": 1, "fbi": 2}],
+    "kind": ODD_TEXT,
+    "warrant_number": ODD_TEXT,
+    "issued_on": ODD_DATES,
+    "court": ODD_TEXT,
+    "status": [*ODD_CHOICES, "ACTIVE", "served", "pending", "disposed"],
+    "docket_number": ODD_TEXT,
+    "arrest_date": ODD_DATES,
+    "arraignment_date": [*ODD_DATES, "2025-12-31"],
+    "charges": [None, [], {}, [1], [{}], [{"statute": "53a-125b"}], [{"charge_class": "felony_z"}]],
+}
+
+
+@pytest.mark.parametrize(("kind", "build"), [("warrants", _warrant), ("cases", _case)])
+def test_feed_records_are_either_validated_alike_or_left_to_the_serializer(
+    kind: str, build: Any
+) -> None:
+    feed = feed_kind(kind)
+    assert feed is not None
+    plain = plain_validator(feed.serializer_class)
+    assert plain is not None
+    serializer = record_validator(feed.serializer_class)
+    rng = random.Random(kind)
+    taken = refused = 0
+    for n in range(600):
+        record = build(n)
+        for _ in range(rng.randint(0, 2)):
+            field = rng.choice([name for name in FEED_ODDITIES if name in record])
+            if rng.random() < 0.15:
+                record.pop(field)
+            else:
+                record[field] = copy.deepcopy(rng.choice(FEED_ODDITIES[field]))
+        try:
+            expected = serializer.run_validation(copy.deepcopy(record))
+        except serializers.ValidationError:
+            assert plain(copy.deepcopy(record)) is None, record
+            refused += 1
+            continue
+        validated = plain(copy.deepcopy(record))
+        if validated is not None:
+            assert validated == expected, record
+            taken += 1
+    assert taken > 100
+    assert refused > 50
 
 
 class _WithFieldMethod(serializers.Serializer[Any]):
