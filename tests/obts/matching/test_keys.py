@@ -5,8 +5,9 @@ from datetime import date
 
 import pytest
 
-from obts.matching import KEY_KINDS, name_keys, query_keys
+from obts.matching import KEY_KINDS, key_hashes, name_keys, query_keys
 from obts.matching.dates import lenient_dobs
+from obts.matching.keys import key_hash
 
 DOB = date(1985, 5, 11)
 
@@ -209,3 +210,19 @@ def test_dates_in_keys_are_spelled_as_the_stored_keys_spell_them() -> None:
     keys = name_keys("John", "", "Smith", date(1985, 5, 1))
     assert {"DI:19850501:JS", "LFY:mSM0:JN:1985", "LFMD:mSM0:JN:0501"} <= keys
     assert "DI:09850501:JS" in name_keys("John", "", "Smith", date(985, 5, 1))
+
+
+def test_key_hashes_are_the_stored_ones() -> None:
+    # The database holds these integers for every name row: a change in how a key is
+    # hashed would make every stored key unreachable.
+    keys = ["L:mSM0", "DI:19800517:JS", "LFY:sS530:JN:1980"]
+    assert [key_hash(key) for key in keys] == [
+        -1126718598239993046,
+        -8279828154340650180,
+        7440890251708331769,
+    ]
+    assert key_hashes([*keys, "L:mSM0"]) == [
+        -8279828154340650180,
+        -1126718598239993046,
+        7440890251708331769,
+    ]
