@@ -21,7 +21,7 @@ survivor when it was merged away.
 
 import uuid
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -413,12 +413,15 @@ class BatchCandidates:
             for row in rows
         ]
 
-    def written(self, keys: Iterable[tuple[int, int]], persons: Iterable[int]) -> None:
-        """The batch stored ``keys`` (``(name id, key)`` pairs) and changed ``persons``
-        (names, identifiers or identifying data added)."""
-        for name_id, key in keys:
-            if key in self.known:
-                self.rows[key].append(name_id)
+    def written(
+        self, name_ids: Sequence[int], keys: Sequence[int], *, persons: Iterable[int]
+    ) -> None:
+        """The batch stored ``keys`` (``name_ids[i]`` holding ``keys[i]``) and changed
+        ``persons`` (names, identifiers or identifying data added)."""
+        known, rows = self.known, self.rows
+        for name_id, key in zip(name_ids, keys, strict=True):
+            if key in known:
+                rows[key].append(name_id)
         touched = set(persons)
         if touched:
             self.names = {

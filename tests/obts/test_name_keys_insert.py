@@ -27,7 +27,7 @@ def test_the_keys_stored_are_the_rows_given(django_assert_num_queries: Any) -> N
     NameKey.objects.filter(name=name).delete()
     keys = key_hashes(name_keys("Ada", "", "Quist", date(1990, 4, 5)))
     with django_assert_num_queries(1):
-        insert_name_keys([(name.pk, key) for key in keys])
+        insert_name_keys([name.pk] * len(keys), keys)
     assert sorted(NameKey.objects.filter(name=name).values_list("key", flat=True)) == keys
     assert len(keys) > 10
 
@@ -35,12 +35,12 @@ def test_the_keys_stored_are_the_rows_given(django_assert_num_queries: Any) -> N
 def test_a_key_stored_twice_is_refused() -> None:
     name = a_name()
     NameKey.objects.filter(name=name).delete()
-    insert_name_keys([(name.pk, 42)])
+    insert_name_keys([name.pk], [42])
     with pytest.raises(IntegrityError), transaction.atomic():
-        insert_name_keys([(name.pk, 7), (name.pk, 42)])
+        insert_name_keys([name.pk, name.pk], [7, 42])
     assert list(NameKey.objects.filter(name=name).values_list("key", flat=True)) == [42]
 
 
 def test_nothing_to_store_is_no_statement(django_assert_num_queries: Any) -> None:
     with django_assert_num_queries(0):
-        insert_name_keys([])
+        insert_name_keys([], [])
