@@ -58,6 +58,7 @@ from obts.services.intake import (
 from obts.services.plain_validation import plain_validator
 from obts.services.status_refresh import persons_refresh
 from portal import audit
+from portal.collector import collector_paused
 
 PROVENANCE_FIELDS = frozenset({"id", "source_system", "source_id", "as_of", "received_at"})
 RecordKey = tuple[str, str]
@@ -247,6 +248,13 @@ def feed_records_upsert(
     in order. Refuses more than ``BATCH_LIMIT`` records (``BatchTooLarge``). Bad records
     are results with errors, never exceptions."""
     check_batch_size(list(records))
+    with collector_paused():
+        return _feed_records_upsert(kind, records, submitter)
+
+
+def _feed_records_upsert(
+    kind: FeedKind, records: Sequence[Any], submitter: Submitter
+) -> list[RecordResult]:
     results: list[RecordResult | None] = [None] * len(records)
     valid: list[tuple[int, dict[str, Any]]] = []
     serializer = record_validator(kind.serializer_class)

@@ -71,6 +71,7 @@ from obts.services.person_schemas import PersonInputSerializer
 from obts.services.plain_validation import plain_validator
 from obts.services.status_refresh import persons_refresh
 from portal import audit, pg
+from portal.collector import collector_paused
 
 PERSON_ATTRIBUTES = (
     "sex",
@@ -151,6 +152,13 @@ def persons_upsert(
     records more about the person next (an arrest notice's case), so that it is done
     once."""
     check_batch_size(list(records))
+    with collector_paused():
+        return _persons_upsert(records, submitter, refresh=refresh)
+
+
+def _persons_upsert(
+    records: Sequence[Any], submitter: Submitter, *, refresh: bool
+) -> list[RecordResult]:
     results: list[RecordResult | None] = [None] * len(records)
     valid: list[tuple[int, PersonRecordInput]] = []
     serializer = record_validator(PersonInputSerializer)
