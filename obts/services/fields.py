@@ -167,7 +167,7 @@ class SourceRefField(serializers.Field):  # type: ignore[type-arg]
             self.fail("invalid")
         if not isinstance(source_system, str) or len(source_system) > 40:
             self.fail("invalid")
-        if not _is_text(source_id) or not _is_text(source_system):
+        if not is_text(source_id) or not is_text(source_system):
             self.fail("invalid")
         return SourceRef(source_id.strip(), source_system.strip())
 
@@ -183,7 +183,9 @@ class ModelTextField(OptionalTextField):
     optional_unless_required = False
 
 
-def _is_text(value: str) -> bool:
+def is_text(value: str) -> bool:
+    """Whether ``value`` is valid Unicode text (no lone surrogates), as the database
+    stores it."""
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:
@@ -224,4 +226,5 @@ __all__ = [
     "SourceRef",
     "SourceRefField",
     "TextField",
+    "is_text",
 ]

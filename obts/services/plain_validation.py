@@ -29,7 +29,7 @@ from rest_framework import serializers
 from rest_framework.fields import SkipField, empty
 from rest_framework.validators import ProhibitSurrogateCharactersValidator
 
-from obts.services.fields import ModelTextField, OptionalTextField, TextField
+from obts.services.fields import ModelTextField, OptionalTextField, TextField, is_text
 from obts.services.intake import record_validator
 
 _DECLINE = object()
@@ -169,19 +169,11 @@ def _text_check(field: Any) -> Check:
             return "" if allow_blank else _DECLINE
         if max_length is not None and len(text) > max_length:
             return _DECLINE
-        if "\x00" in text or not (text.isascii() or _is_text(text)):
+        if "\x00" in text or not (text.isascii() or is_text(text)):
             return _DECLINE
         return text
 
     return check
-
-
-def _is_text(text: str) -> bool:
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
 
 
 def _list_check(field: serializers.ListSerializer[Any]) -> Check | None:
