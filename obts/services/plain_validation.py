@@ -113,10 +113,19 @@ def _check(field: serializers.Field[Any, Any, Any, Any]) -> Check | None:
 
 
 def _plain_text(field: Any) -> bool:
+    """Whether the field's only checks are those :func:`_text_check` makes: its own
+    length limit, no NUL, no lone surrogate."""
     return bool(
         field.trim_whitespace
         and field.min_length is None
-        and all(type(validator) in _TEXT_VALIDATORS for validator in field.validators)
+        and all(
+            type(validator) in _TEXT_VALIDATORS
+            and (
+                not isinstance(validator, MaxLengthValidator)
+                or validator.limit_value == field.max_length
+            )
+            for validator in field.validators
+        )
     )
 
 
