@@ -74,3 +74,13 @@ def sweep_pending_deliveries() -> int:
     for exchange_id in due:
         deliver_exchange.delay(exchange_id)
     return len(due)
+
+
+@shared_task
+def deliver_exchanges(exchange_ids: list[int], alert_followers: bool = False) -> int:
+    """Deliver several exchanges accepted together, each as ``deliver_exchange`` does (its
+    own transaction, retries and follower alerts): one message for a batch, not one each."""
+    return sum(
+        deliver_exchange(exchange_id, alert_followers=alert_followers)
+        for exchange_id in exchange_ids
+    )

@@ -401,6 +401,9 @@ OBTS_RECORD_CACHE_SECONDS = env.int("OBTS_RECORD_CACHE_SECONDS", 600)
 # Exchanges from records systems (ciss/exchanges/).
 # Largest attachment accepted, in bytes.
 CISS_ATTACHMENT_MAX_BYTES = env.int("CISS_ATTACHMENT_MAX_BYTES", 50 * 1024 * 1024)
+# Arrest notices of one client that reach a web process while it accepts another are
+# accepted together, this many at most (ciss/exchanges/batching.py); 1: one at a time.
+CISS_INTAKE_BATCH_LIMIT = env.int("CISS_INTAKE_BATCH_LIMIT", 50)
 # Delivery retries: doubling from the base, capped, this many times, then failed for the
 # help desk to see.
 CISS_DELIVERY_MAX_RETRIES = env.int("CISS_DELIVERY_MAX_RETRIES", 8)

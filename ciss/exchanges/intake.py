@@ -14,6 +14,7 @@ again and creates nothing; with another body it is refused (409). Two requests r
 one key meet at the unique constraint: the loser answers as a replay.
 """
 
+import functools
 import hashlib
 import json
 import logging
@@ -22,14 +23,15 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils.dateparse import parse_datetime
 
+from ciss.exchanges.batching import Batcher, batch_limit
 from ciss.exchanges.routing import recipients_for
 from ciss.exchanges.schemas import validate_exchange
 from ciss.models import Delivery, Exchange, ExchangeStatus, ExchangeType
 from ciss.subscriptions import queue_exchange_alerts
-from ciss.tasks import deliver_exchange, send_alerts
+from ciss.tasks import deliver_exchange, deliver_exchanges, send_alerts
 from obts.models import Case, Person
 from obts.services.feeds import FeedKind, feed_kind, feed_records_upsert
 from obts.services.intake import APPLIED, Outcome, RecordResult, Submitter
@@ -120,11 +122,22 @@ def exchange_submit(
     errors = validate_exchange(payload)
     if errors:
         raise InvalidExchange(errors)
+    if payload["type"] in ARREST_TYPES and batch_limit() > 1 and not connection.in_atomic_block:
+        submission: Submission = _batcher.submit(
+            payload, key=key, digest=digest, api_client=api_client
+        )
+        return submission
+    return _accept_alone(payload, key, digest, api_client)
+
+
+def _accept_alone(
+    payload: dict[str, Any], key: str, digest: str, api_client: ApiClient
+) -> Submission:
     try:
         with transaction.atomic():
             return _accept(payload, key=key, digest=digest, api_client=api_client)
     except IntegrityError:
-        replay = _replay(sender.pk, key, digest)
+        replay = _replay(api_client.agency_id, key, digest)
         if replay is None:
             raise
         return replay
@@ -150,39 +163,21 @@ def _replay(sender_id: int, key: str, digest: str) -> Submission | None:
 
 
 def _accept(payload: dict[str, Any], *, key: str, digest: str, api_client: ApiClient) -> Submission:
-    sender = api_client.agency
     kind = ExchangeType(payload["type"])
-    subject = payload.get("subject") or {}
-    court_date = payload.get("court_date") or payload.get("arraignment_date")
     # Stored once everything about it is known (one INSERT, no UPDATE after): a request
     # racing with the same key then fails on the key's unique constraint at that INSERT,
     # and all it wrote is rolled back with it (exchange_submit answers it as a replay).
-    exchange = Exchange(
-        type=kind,
-        sender_agency=sender,
-        api_client=api_client,
-        idempotency_key=key,
-        body_hash=digest,
-        payload=payload,
-        incident_number=payload.get("incident_number", ""),
-        docket_number=payload.get("docket_number", ""),
-        occurred_at=_moment(payload.get("occurred_at")),
-        court_code=(payload.get("court") or {}).get("code", "").upper(),
-        court_date=court_date or None,
-        subject_name=_subject_name(subject),
-    )
-    # The exchange's audit row names the person and the records it wrote, and its own
-    # alert (queue_exchange_alerts) tells the followers of its person and case.
-    submitter = Submitter(api_client=api_client, audited_by_caller=True, announced_by_caller=True)
-    arresting_ori = sender.ori
+    exchange = _new_exchange(payload, key=key, digest=digest, api_client=api_client)
+    submitter = _submitter(api_client)
+    arresting_ori = api_client.agency.ori
     written: list[dict[str, Any]] = []
     if kind == ExchangeType.COURT_SCHEDULE_NOTIFICATION:
         arresting_ori = _apply_schedule(exchange, payload)
     else:
-        person = exchange.person = _subject_person(exchange, subject, submitter, written)
-        occurred = exchange.occurred_at
-        if occurred is None:  # the schema requires it for every type but schedules
-            raise InvalidExchange({"occurred_at": ["This field is required."]})
+        person = exchange.person = _subject_person(
+            exchange, payload.get("subject") or {}, submitter, written
+        )
+        occurred = _occurred(exchange)
         if kind == ExchangeType.INFRACTION:
             recorded = _record_infractions(
                 exchange, payload, person=person, occurred=occurred, submitter=submitter
@@ -198,21 +193,118 @@ def _accept(payload: dict[str, Any], *, key: str, digest: str, api_client: ApiCl
         # feed upsert that applied refreshed them already, one that changed nothing did not.
         if not applied:
             persons_refresh([person.pk])
+    [submission] = _route_and_store([(exchange, arresting_ori, written)], api_client)
+    return submission
 
-    recipients = recipients_for(exchange, arresting_ori=arresting_ori)
-    if not recipients:
-        exchange.status = ExchangeStatus.NO_RECIPIENTS
-    exchange.answer = {
-        "id": str(exchange.public_id),
-        "status": str(exchange.status),
-        "person_id": str(exchange.person.public_id) if exchange.person else None,
-        "deliveries": [
-            {"recipient_agency": recipient.agency.ori, "status": "pending"}
-            for recipient in recipients
+
+def accept_arrests(
+    items: list[tuple[dict[str, Any], str, str]], api_client: ApiClient
+) -> list[Submission]:
+    """Accept several arrest notices, packets and summonses of one client together, in the
+    caller's transaction: the subjects in one ``persons_upsert``, the cases in one
+    ``feed_records_upsert``, the exchanges and deliveries one statement each; what one at
+    a time would write, in the same order. ``items`` are (payload, key, digest), of
+    distinct keys and incident numbers, each already checked as ``exchange_submit``
+    does. Raises ``InvalidExchange`` (the caller rolls back and takes them one at a
+    time, so that each gets its own answer) when a record of any of them is refused."""
+    exchanges = [
+        _new_exchange(payload, key=key, digest=digest, api_client=api_client)
+        for payload, key, digest in items
+    ]
+    submitter = _submitter(api_client)
+    subjects = persons_upsert(
+        [
+            _subject_record(exchange, payload.get("subject") or {})
+            for exchange, (payload, _, _) in zip(exchanges, items, strict=True)
         ],
+        submitter=submitter,
+        refresh=False,
+    )
+    for result in subjects:
+        _raise_for("subject", result)
+    cases = feed_records_upsert(
+        _feed("cases"),
+        [
+            _case_record(exchange, payload, person=result.instance, occurred=_occurred(exchange))
+            for exchange, (payload, _, _), result in zip(exchanges, items, subjects, strict=True)
+        ],
+        submitter=submitter,
+    )
+    for result in cases:
+        _raise_for("", result)
+    unchanged = {
+        subject.instance.pk
+        for subject, case in zip(subjects, cases, strict=True)
+        if not case.applied
     }
-    exchange.save(force_insert=True)
-    deliveries = Delivery.objects.bulk_create(
+    if unchanged:
+        persons_refresh(unchanged)
+    stored = []
+    for exchange, subject, case in zip(exchanges, subjects, cases, strict=True):
+        exchange.person, exchange.case = subject.instance, case.instance
+        written = [
+            _person_written(subject),
+            _written("cases", exchange.case.public_id, "recorded"),
+        ]
+        stored.append((exchange, api_client.agency.ori, written))
+    return _route_and_store(stored, api_client)
+
+
+def _new_exchange(
+    payload: dict[str, Any], *, key: str, digest: str, api_client: ApiClient
+) -> Exchange:
+    subject = payload.get("subject") or {}
+    court_date = payload.get("court_date") or payload.get("arraignment_date")
+    return Exchange(
+        type=ExchangeType(payload["type"]),
+        sender_agency=api_client.agency,
+        api_client=api_client,
+        idempotency_key=key,
+        body_hash=digest,
+        payload=payload,
+        incident_number=payload.get("incident_number", ""),
+        docket_number=payload.get("docket_number", ""),
+        occurred_at=_moment(payload.get("occurred_at")),
+        court_code=(payload.get("court") or {}).get("code", "").upper(),
+        court_date=court_date or None,
+        subject_name=_subject_name(subject),
+    )
+
+
+def _submitter(api_client: ApiClient) -> Submitter:
+    # The exchange's audit row names the person and the records it wrote, and its own
+    # alert (queue_exchange_alerts) tells the followers of its person and case.
+    return Submitter(api_client=api_client, audited_by_caller=True, announced_by_caller=True)
+
+
+def _occurred(exchange: Exchange) -> datetime:
+    if exchange.occurred_at is None:  # the schema requires it for every type but schedules
+        raise InvalidExchange({"occurred_at": ["This field is required."]})
+    return exchange.occurred_at
+
+
+def _route_and_store(
+    stored: list[tuple[Exchange, str, list[dict[str, Any]]]], api_client: ApiClient
+) -> list[Submission]:
+    """Route each exchange, then store the exchanges, one delivery row per recipient (the
+    outbox) and one audit row each; delivery and alerts are queued once it commits."""
+    routed = []
+    for exchange, arresting_ori, _ in stored:
+        recipients = recipients_for(exchange, arresting_ori=arresting_ori)
+        if not recipients:
+            exchange.status = ExchangeStatus.NO_RECIPIENTS
+        exchange.answer = {
+            "id": str(exchange.public_id),
+            "status": str(exchange.status),
+            "person_id": str(exchange.person.public_id) if exchange.person else None,
+            "deliveries": [
+                {"recipient_agency": recipient.agency.ori, "status": "pending"}
+                for recipient in recipients
+            ],
+        }
+        routed.append(recipients)
+    exchanges = Exchange.objects.bulk_create([exchange for exchange, _, _ in stored])
+    Delivery.objects.bulk_create(
         Delivery(
             exchange=exchange,
             recipient=recipient.user,
@@ -220,29 +312,55 @@ def _accept(payload: dict[str, Any], *, key: str, digest: str, api_client: ApiCl
             rule=recipient.rule,
             created_at=exchange.received_at,
         )
+        for exchange, recipients in zip(exchanges, routed, strict=True)
         for recipient in recipients
     )
-    audit.record(
-        "ciss.exchange.received",
-        api_client=api_client,
-        target=exchange,
-        details={
-            "type": str(kind),
-            "incident_number": exchange.incident_number,
-            "docket_number": exchange.docket_number,
-            "person": exchange.answer["person_id"],
-            "case": str(exchange.case.public_id) if exchange.case else None,
-            "records": written,
-            "recipients": len(deliveries),
-        },
-    )
-    if deliveries:
+    for (exchange, _, written), recipients in zip(stored, routed, strict=True):
+        audit.record(
+            "ciss.exchange.received",
+            api_client=api_client,
+            target=exchange,
+            details={
+                "type": str(exchange.type),
+                "incident_number": exchange.incident_number,
+                "docket_number": exchange.docket_number,
+                "person": exchange.answer["person_id"],
+                "case": str(exchange.case.public_id) if exchange.case else None,
+                "records": written,
+                "recipients": len(recipients),
+            },
+        )
+    delivering = [
+        exchange.pk for exchange, recipients in zip(exchanges, routed, strict=True) if recipients
+    ]
+    silent = [
+        exchange.pk
+        for exchange, recipients in zip(exchanges, routed, strict=True)
+        if not recipients
+    ]
+    if delivering:
         # One task delivers, then alerts the followers: a second task per exchange would
         # cost a broker round trip here and a task's overhead in the worker.
-        transaction.on_commit(lambda: queue_delivery(exchange.pk, alert_followers=True))
-    else:
-        transaction.on_commit(lambda: queue_exchange_alerts(exchange.pk))
-    return Submission(exchange=exchange, answer=exchange.answer, replayed=False)
+        if len(delivering) == 1:
+            transaction.on_commit(lambda: queue_delivery(delivering[0], alert_followers=True))
+        else:
+            transaction.on_commit(lambda: queue_deliveries(delivering, alert_followers=True))
+    for exchange_id in silent:
+        transaction.on_commit(functools.partial(queue_exchange_alerts, exchange_id))
+    return [
+        Submission(exchange=exchange, answer=exchange.answer, replayed=False)
+        for exchange in exchanges
+    ]
+
+
+def _accept_together(
+    items: list[tuple[dict[str, Any], str, str]], api_client: ApiClient
+) -> list[Submission]:
+    with transaction.atomic():
+        return accept_arrests(items, api_client)
+
+
+_batcher = Batcher(_accept_together, _accept_alone, batch_limit)
 
 
 def queue_delivery(exchange_id: int, *, alert_followers: bool = False) -> bool:
@@ -254,6 +372,19 @@ def queue_delivery(exchange_id: int, *, alert_followers: bool = False) -> bool:
     except Exception:  # the broker's errors vary by transport; none may fail the request
         logger.warning(
             "exchange %s: delivery not queued, left to the sweeper", exchange_id, exc_info=True
+        )
+        return False
+    return True
+
+
+def queue_deliveries(exchange_ids: list[int], *, alert_followers: bool = False) -> bool:
+    """Queue one task that delivers several exchanges (accepted together), each as
+    ``deliver_exchange`` would; on failure, as ``queue_delivery``."""
+    try:
+        deliver_exchanges.delay(exchange_ids, alert_followers=alert_followers)
+    except Exception:  # the broker's errors vary by transport; none may fail the request
+        logger.warning(
+            "exchanges %s: delivery not queued, left to the sweeper", exchange_ids, exc_info=True
         )
         return False
     return True
@@ -299,7 +430,18 @@ def _subject_person(
 ) -> Person:
     """The subject in the master name index: the same person when an identifier or the
     matcher finds them, a new one otherwise (a weak match opens a duplicate review)."""
-    record = {
+    # The status refresh waits for the case or infractions recorded next (_accept).
+    [result] = persons_upsert(
+        [_subject_record(exchange, subject)], submitter=submitter, refresh=False
+    )
+    _raise_for("subject", result)
+    written.append(_person_written(result))
+    person: Person = result.instance
+    return person
+
+
+def _subject_record(exchange: Exchange, subject: dict[str, Any]) -> dict[str, Any]:
+    return {
         "source_system": _source(exchange),
         "source_id": f"{exchange.incident_number}/subject",
         "as_of": exchange.received_at.isoformat(),
@@ -321,17 +463,16 @@ def _subject_person(
         "dob": subject.get("dob") or None,
         "addresses": [subject["address"]] if (subject.get("address") or {}).get("line1") else [],
     }
-    # The status refresh waits for the case or infractions recorded next (_accept).
-    [result] = persons_upsert([record], submitter=submitter, refresh=False)
-    _raise_for("subject", result)
-    person: Person = result.instance
+
+
+def _person_written(result: RecordResult) -> dict[str, Any]:
     match = result.details.get("match")
-    written.append(
-        _written(
-            "person", person.public_id, str(result.outcome), **({"match": match} if match else {})
-        )
+    return _written(
+        "person",
+        result.instance.public_id,
+        str(result.outcome),
+        **({"match": match} if match else {}),
     )
-    return person
 
 
 def _charge_class(charge: dict[str, Any]) -> str:
@@ -358,7 +499,17 @@ def _record_case(
 ) -> tuple[Case, bool]:
     """The arrest's case and charges; and whether the upsert wrote (and so refreshed the
     person's status)."""
-    record = {
+    record = _case_record(exchange, payload, person=person, occurred=occurred)
+    [result] = feed_records_upsert(_feed("cases"), [record], submitter=submitter)
+    _raise_for("", result)
+    case: Case = result.instance
+    return case, result.applied
+
+
+def _case_record(
+    exchange: Exchange, payload: dict[str, Any], *, person: Person, occurred: datetime
+) -> dict[str, Any]:
+    return {
         "source_system": _source(exchange),
         "source_id": exchange.incident_number,
         "as_of": exchange.received_at.isoformat(),
@@ -379,10 +530,6 @@ def _record_case(
             for number, charge in enumerate(payload["charges"], start=1)
         ],
     }
-    [result] = feed_records_upsert(_feed("cases"), [record], submitter=submitter)
-    _raise_for("", result)
-    case: Case = result.instance
-    return case, result.applied
 
 
 def _record_infractions(
