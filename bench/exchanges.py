@@ -711,7 +711,7 @@ class StageTimer:
 
 DELIVERY_STAGES = [
     ("exchange_deliver (the task's service)", "ciss.exchanges.delivery", "exchange_deliver"),
-    ("  exchange_status_refresh", "ciss.exchanges.delivery", "exchange_status_refresh"),
+    ("  exchanges_status_refresh", "ciss.exchanges.delivery", "exchanges_status_refresh"),
     ("  audit.record (1 row, chain lock)", "portal.audit", "record"),
     ("  commit", "", "commit"),
     ("alerts_for_exchange (its followers)", "ciss.subscription_alerts", "alerts_for_exchange"),

@@ -23,6 +23,15 @@ def alert_exchange_followers(exchange_id: int) -> int:
 
 
 @shared_task
+def alert_exchanges_followers(exchange_ids: list[int]) -> int:
+    """``alert_exchange_followers`` for several exchanges accepted together."""
+    alert_ids = subscription_alerts.alerts_for_exchanges(exchange_ids)
+    if alert_ids:
+        email_alerts.delay(alert_ids)
+    return len(alert_ids)
+
+
+@shared_task
 def alert_record_followers(
     kind: str, person_ids: list[int], case_ids: list[int], plates: list[list[str]], change: str
 ) -> int:

@@ -13,7 +13,7 @@ from django.conf import settings
 
 from ciss import batch_tasks  # noqa: F401 - registers the batch search tasks with workers
 from ciss.exchanges import delivery
-from ciss.subscription_tasks import alert_exchange_followers
+from ciss.subscription_tasks import alert_exchange_followers, alert_exchanges_followers
 
 logger = logging.getLogger(__name__)
 
@@ -78,9 +78,25 @@ def sweep_pending_deliveries() -> int:
 
 @shared_task
 def deliver_exchanges(exchange_ids: list[int], alert_followers: bool = False) -> int:
-    """Deliver several exchanges accepted together, each as ``deliver_exchange`` does (its
-    own transaction, retries and follower alerts): one message for a batch, not one each."""
-    return sum(
-        deliver_exchange(exchange_id, alert_followers=alert_followers)
-        for exchange_id in exchange_ids
-    )
+    """Deliver several exchanges accepted together, in one transaction, then alert their
+    followers; should that fail, each is delivered on its own, as ``deliver_exchange``
+    does (its own retries and failure for the help desk)."""
+    try:
+        alert_ids = delivery.exchanges_deliver(exchange_ids=exchange_ids)
+    except Exception:  # each then takes its own path, with its own retries
+        logger.warning("exchanges %s: delivered one by one", exchange_ids, exc_info=True)
+        return sum(
+            deliver_exchange(exchange_id, alert_followers=alert_followers)
+            for exchange_id in exchange_ids
+        )
+    if alert_ids:
+        send_alerts.delay(alert_ids)
+    if alert_followers:
+        try:
+            alert_exchanges_followers(exchange_ids)
+        except Exception:  # the inboxes are filled; the alerts get a task of their own
+            logger.warning(
+                "exchanges %s: follower alerts failed here, queued", exchange_ids, exc_info=True
+            )
+            alert_exchanges_followers.delay(exchange_ids)
+    return len(alert_ids)

@@ -11,7 +11,7 @@ sent never holds an exchange back from the inbox.
 """
 
 import random
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import timedelta
 from typing import Any
 
@@ -47,15 +47,22 @@ def retry_delay(retries: int) -> float:
     return delay * (1 + random.random() / 5)  # noqa: S311 — jitter, not security
 
 
-@transaction.atomic
 def exchange_deliver(*, exchange_id: int) -> list[int]:
     """Put the exchange's pending deliveries in their recipients' inboxes (a recipient
     whose account was disabled meanwhile gets a failed delivery instead, with the reason).
     Returns the ids of delivered rows whose recipient asked for an e-mail alert."""
+    return exchanges_deliver(exchange_ids=[exchange_id])
+
+
+@transaction.atomic
+def exchanges_deliver(*, exchange_ids: list[int]) -> list[int]:
+    """``exchange_deliver`` for several exchanges (a lot intake accepted together) in one
+    transaction: one read of their pending deliveries, one UPDATE per outcome, their
+    statuses worked out together, and one audit row for each exchange delivered."""
     now = timezone.now()
     pending = list(
         Delivery.objects.select_for_update(skip_locked=True, of=("self",))
-        .filter(exchange_id=exchange_id, status=DeliveryStatus.PENDING)
+        .filter(exchange_id__in=exchange_ids, status=DeliveryStatus.PENDING)
         .select_related("recipient", "recipient__inbox_preference")
         .order_by("pk")
     )
@@ -73,15 +80,19 @@ def exchange_deliver(*, exchange_id: int) -> list[int]:
             Delivery.objects.filter(pk__in=[d.pk for d in rows]).update(
                 attempts=F("attempts") + 1, next_attempt_at=None, **values
             )
-    exchange = exchange_status_refresh(exchange_id)
-    audit.record(
-        "ciss.exchange.delivered",
-        target=exchange,
-        details={
-            "delivered": [d.recipient.username for d in delivered],
-            "failed": [d.recipient.username for d in failed],
-        },
-    )
+    touched = sorted({d.exchange_id for d in pending})
+    exchanges = exchanges_status_refresh(touched)
+    for exchange_id in touched:
+        audit.record(
+            "ciss.exchange.delivered",
+            target=exchanges[exchange_id],
+            details={
+                "delivered": [
+                    d.recipient.username for d in delivered if d.exchange_id == exchange_id
+                ],
+                "failed": [d.recipient.username for d in failed if d.exchange_id == exchange_id],
+            },
+        )
     return [d.pk for d in delivered if _wants_email(d.recipient)]
 
 
@@ -92,24 +103,46 @@ def _wants_email(user: User) -> bool:
 
 def exchange_status_refresh(exchange_id: int) -> Exchange:
     """Recompute the exchange's status from its deliveries."""
-    exchange = Exchange.objects.get(pk=exchange_id)
-    counts = Delivery.objects.filter(exchange_id=exchange_id).aggregate(
-        total=Count("pk"),
-        pending=Count("pk", filter=Q(status=DeliveryStatus.PENDING)),
-        failed=Count("pk", filter=Q(status=DeliveryStatus.FAILED)),
-    )
-    if counts["total"] == 0:
-        status = ExchangeStatus.NO_RECIPIENTS
-    elif counts["pending"]:
-        status = ExchangeStatus.ACCEPTED
-    elif counts["failed"]:
-        status = ExchangeStatus.DELIVERY_FAILED
-    else:
-        status = ExchangeStatus.DELIVERED
-    if exchange.status != status:
-        exchange.status = status
-        exchange.save(update_fields=["status"])
+    exchange = exchanges_status_refresh([exchange_id]).get(exchange_id)
+    if exchange is None:
+        raise Exchange.DoesNotExist(f"No exchange {exchange_id}.")
     return exchange
+
+
+def exchanges_status_refresh(exchange_ids: list[int]) -> dict[int, Exchange]:
+    """Recompute the exchanges' statuses from their deliveries: one read of the counts,
+    one UPDATE per status that changed. Returns the exchanges by id."""
+    exchanges = {exchange.pk: exchange for exchange in Exchange.objects.filter(pk__in=exchange_ids)}
+    counts = {
+        row["exchange_id"]: row
+        for row in Delivery.objects.filter(exchange_id__in=exchange_ids)
+        .values("exchange_id")
+        .annotate(
+            total=Count("pk"),
+            pending=Count("pk", filter=Q(status=DeliveryStatus.PENDING)),
+            failed=Count("pk", filter=Q(status=DeliveryStatus.FAILED)),
+        )
+        .order_by()
+    }
+    changed: dict[str, list[int]] = {}
+    for exchange_id, exchange in exchanges.items():
+        status = _status(counts.get(exchange_id))
+        if exchange.status != status:
+            exchange.status = status
+            changed.setdefault(status, []).append(exchange_id)
+    for status, ids in changed.items():
+        Exchange.objects.filter(pk__in=ids).update(status=status)
+    return exchanges
+
+
+def _status(counts: Mapping[str, Any] | None) -> str:
+    if not counts or counts["total"] == 0:
+        return ExchangeStatus.NO_RECIPIENTS
+    if counts["pending"]:
+        return ExchangeStatus.ACCEPTED
+    if counts["failed"]:
+        return ExchangeStatus.DELIVERY_FAILED
+    return ExchangeStatus.DELIVERED
 
 
 def delivery_attempt_failed(*, exchange_id: int, reason: str) -> float | None:

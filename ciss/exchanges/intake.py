@@ -355,9 +355,31 @@ def _route_and_store(
 
 def _accept_together(
     items: list[tuple[dict[str, Any], str, str]], api_client: ApiClient
-) -> list[Submission]:
-    with transaction.atomic():
-        return accept_arrests(items, api_client)
+) -> list[Submission | None]:
+    """A lot for the batcher: first the requests whose key was taken while they waited
+    (a replay of a notice accepted meanwhile) answered as replays, then the others
+    accepted together. None for a request to take its own path (its key now names
+    another body: its own path answers 409)."""
+    sender = api_client.agency_id
+    taken = set(
+        Exchange.objects.filter(
+            sender_agency_id=sender, idempotency_key__in=[key for _, key, _ in items]
+        ).values_list("idempotency_key", flat=True)
+    )
+    answers: dict[int, Submission | None] = {}
+    for index, (_, key, digest) in enumerate(items):
+        if key in taken:
+            try:
+                answers[index] = _replay(sender, key, digest)
+            except IdempotencyConflict:
+                answers[index] = None
+    fresh = [item for index, item in enumerate(items) if index not in answers]
+    accepted: list[Submission] = []
+    if fresh:
+        with transaction.atomic():
+            accepted = accept_arrests(fresh, api_client)
+    in_order = iter(accepted)
+    return [answers[index] if index in answers else next(in_order) for index in range(len(items))]
 
 
 _batcher = Batcher(_accept_together, _accept_alone, batch_limit)

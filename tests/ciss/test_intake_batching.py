@@ -9,15 +9,27 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from django.core import mail
 from django.db import connection
 from django.test import TestCase
 
-from ciss.exchanges import intake
+from ciss import subscriptions, tasks
+from ciss.exchanges import delivery, intake
 from ciss.exchanges.batching import Batcher
-from ciss.models import Delivery, DeliveryStatus, Exchange, ExchangeStatus
+from ciss.models import (
+    AlertChannel,
+    Delivery,
+    DeliveryStatus,
+    Exchange,
+    ExchangeStatus,
+    InboxPreference,
+    SubscriptionAlert,
+)
 from obts.models import Case, Person
 from portal.models import ApiClient, AuditEvent
+from portal.roles import Claim, Role
 from tests.ciss.exchange_factories import POLICE_ORI, Court, court_setup, notice
+from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -90,7 +102,7 @@ def test_a_lot_records_and_delivers_what_one_at_a_time_would(mode: str, court: C
 
 def test_a_lot_queues_one_delivery_task(court: Court, monkeypatch: pytest.MonkeyPatch) -> None:
     queued: list[list[int]] = []
-    monkeypatch.setattr(intake.deliver_exchanges, "delay", lambda ids, **_: queued.append(ids))
+    monkeypatch.setattr(tasks.deliver_exchanges, "delay", lambda ids, **_: queued.append(ids))
 
     answers = _accept("together", _notices())
 
@@ -112,6 +124,107 @@ def test_a_refused_record_refuses_the_lot_and_writes_nothing(court: Court) -> No
     # The first notice's subject was written before the second was refused: undone.
     assert Person.objects.count() == 0
     assert Exchange.objects.count() == 0
+
+
+def test_a_lot_answers_keys_taken_meanwhile_as_replays(court: Court) -> None:
+    client = _client()
+    first, second, third = _notices()
+    earlier = intake._accept_alone(first, "key-1", intake.body_hash(first), client)
+    intake._accept_alone(second, "key-3", intake.body_hash(second), client)
+    items = [
+        (first, "key-1", intake.body_hash(first)),  # the same body again: a replay
+        (third, "key-2", intake.body_hash(third)),  # new
+        (third, "key-3", intake.body_hash(third)),  # key-3 named another body
+    ]
+
+    replay, accepted, conflict = intake._accept_together(items, client)
+
+    assert replay is not None
+    assert replay.replayed
+    assert replay.answer == earlier.answer
+    assert accepted is not None
+    assert not accepted.replayed
+    assert conflict is None  # its own path answers 409
+    assert Exchange.objects.count() == 3
+
+
+def _accepted_undelivered(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The three notices accepted together, their delivery task held back; their ids."""
+    monkeypatch.setattr(tasks.deliver_exchanges, "delay", lambda *_, **__: None)
+    _accept("together", _notices())
+    monkeypatch.undo()
+    return list(Exchange.objects.order_by("pk").values_list("pk", flat=True))
+
+
+def test_a_lot_is_delivered_as_each_would_be(court: Court, monkeypatch: pytest.MonkeyPatch) -> None:
+    ids = _accepted_undelivered(monkeypatch)
+    InboxPreference.objects.create(user=court.clerk, alert=AlertChannel.EMAIL)
+    court.prosecutor.is_active = False
+    court.prosecutor.save()
+
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        assert tasks.deliver_exchanges(ids, alert_followers=True) == 3
+
+    assert {e.status for e in Exchange.objects.all()} == {ExchangeStatus.DELIVERY_FAILED}
+    states = Delivery.objects.values_list("recipient__username", "status", "last_error")
+    assert sorted(set(states)) == [
+        ("clerk", DeliveryStatus.DELIVERED, ""),
+        ("clerk2", DeliveryStatus.DELIVERED, ""),
+        ("prosecutor", DeliveryStatus.FAILED, delivery.DISABLED_RECIPIENT),
+    ]
+    events = AuditEvent.objects.filter(action="ciss.exchange.delivered").order_by("seq")
+    exchanges = {e.pk: str(e.public_id) for e in Exchange.objects.all()}
+    assert [event.object_id for event in events] == [exchanges[pk] for pk in ids]
+    assert all(
+        event.details == {"delivered": ["clerk", "clerk2"], "failed": ["prosecutor"]}
+        for event in events
+    )
+    assert len(mail.outbox) == 3  # the clerk asked for e-mail, once per exchange
+    # Run again (a redelivered message): nothing more happens.
+    assert tasks.deliver_exchanges(ids, alert_followers=True) == 0
+    assert AuditEvent.objects.filter(action="ciss.exchange.delivered").count() == 3
+
+
+def test_a_lot_alerts_only_the_followers_of_what_it_names(
+    court: Court, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ids = _accepted_undelivered(monkeypatch)
+    follower = UserFactory.create(
+        username="follower",
+        agency=court.police,
+        roles=[Role.OFFICER],
+        claims=[Claim.CRIMINAL_HISTORY],
+    )
+    okafor = Person.objects.get(exchanges__pk=ids[1])
+    subscriptions.follow_person(user=follower, person=okafor)
+
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        tasks.deliver_exchanges(ids, alert_followers=True)
+
+    [alert] = SubscriptionAlert.objects.filter(subscription__user=follower)
+    assert alert.exchange_public_id == Exchange.objects.get(pk=ids[1]).public_id
+
+
+def test_a_lot_that_cannot_be_delivered_together_is_delivered_one_by_one(
+    court: Court, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ids = _accepted_undelivered(monkeypatch)
+    calls: list[list[int]] = []
+    real = delivery.exchanges_deliver
+
+    def fails_for_lots(*, exchange_ids: list[int]) -> list[int]:
+        calls.append(exchange_ids)
+        if len(exchange_ids) > 1:
+            raise RuntimeError("deadlock detected")
+        return real(exchange_ids=exchange_ids)
+
+    monkeypatch.setattr(delivery, "exchanges_deliver", fails_for_lots)
+
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        tasks.deliver_exchanges(ids)
+
+    assert calls == [ids, [ids[0]], [ids[1]], [ids[2]]]
+    assert {e.status for e in Exchange.objects.all()} == {ExchangeStatus.DELIVERED}
 
 
 def _waiting(batcher: Batcher, count: int) -> None:
