@@ -1330,7 +1330,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--warm-up", type=float, default=5, help="seconds at phase A's rate")
     parser.add_argument("--replay-share", type=float, default=0.10, help="share replayed")
     parser.add_argument("--web-workers", type=int, default=2, help="gunicorn workers (2)")
-    parser.add_argument("--web-threads", type=int, default=4, help="threads per worker (4)")
+    parser.add_argument("--web-threads", type=int, default=16, help="threads per worker (16)")
     parser.add_argument("--keep-alive", type=int, default=5, help="gunicorn --keep-alive (5)")
     parser.add_argument(
         "--max-requests",
@@ -1401,8 +1401,15 @@ def main(argv: list[str] | None = None) -> int:
     fresh_database(args.database, keep=args.keep_database)
     name, version, durability = describe_database()
     tag = f"b{int(time.time()):x}"
-    population = populate(args.persons, args.seed)
-    api_key, _ = seed_court(tag)
+    # Redis first: seeding the court saves agencies, users and rules, and each save clears
+    # the routing book's cached copy in the Redis the stack will use.
+    redis.start()
+    try:
+        population = populate(args.persons, args.seed)
+        api_key, _ = seed_court(tag)
+    except BaseException:
+        redis.stop()
+        raise
     if args.rate * 60 > settings.API_RATE_LIMIT_PER_MINUTE * 0.9:
         print(
             f"warning: {args.rate:.0f}/s is near or over the API rate limit "
@@ -1460,7 +1467,6 @@ def main(argv: list[str] | None = None) -> int:
     all_answers: list[tuple[Planned, Answer]] = []
     status = 0
     try:
-        redis.start()
         stack.start_web(
             workers=args.web_workers,
             threads=args.web_threads,
