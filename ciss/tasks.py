@@ -7,8 +7,9 @@ queued by the sweeper count against the same limit.
 """
 
 import logging
+from typing import Any
 
-from celery import shared_task
+from celery import Task, shared_task
 from django.conf import settings
 
 from ciss import batch_tasks  # noqa: F401 - registers the batch search tasks with workers
@@ -36,18 +37,20 @@ def deliver_exchange(exchange_id: int, alert_followers: bool = False) -> int:
     if alert_ids:
         send_alerts.delay(alert_ids)
     if alert_followers:
-        _alert_followers(exchange_id)
+        _alert_followers(alert_exchange_followers, exchange_id)
     return len(alert_ids)
 
 
-def _alert_followers(exchange_id: int) -> None:
+def _alert_followers(task: "Task[Any, int]", exchange_ids: Any) -> None:
+    """Alert the followers here, right after delivering; should that fail, the alerts
+    get a task of their own (the inboxes are filled either way)."""
     try:
-        alert_exchange_followers(exchange_id)
+        task(exchange_ids)
     except Exception:  # the inboxes are filled; the alerts get a task of their own
         logger.warning(
-            "exchange %s: follower alerts failed here, queued", exchange_id, exc_info=True
+            "exchange(s) %s: follower alerts failed here, queued", exchange_ids, exc_info=True
         )
-        alert_exchange_followers.delay(exchange_id)
+        task.delay(exchange_ids)
 
 
 @shared_task
@@ -92,11 +95,5 @@ def deliver_exchanges(exchange_ids: list[int], alert_followers: bool = False) ->
     if alert_ids:
         send_alerts.delay(alert_ids)
     if alert_followers:
-        try:
-            alert_exchanges_followers(exchange_ids)
-        except Exception:  # the inboxes are filled; the alerts get a task of their own
-            logger.warning(
-                "exchanges %s: follower alerts failed here, queued", exchange_ids, exc_info=True
-            )
-            alert_exchanges_followers.delay(exchange_ids)
+        _alert_followers(alert_exchanges_followers, exchange_ids)
     return len(alert_ids)

@@ -18,6 +18,7 @@ import functools
 import hashlib
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -389,25 +390,26 @@ def queue_delivery(exchange_id: int, *, alert_followers: bool = False) -> bool:
     """Queue the delivery task (which then alerts the exchange's followers, when asked);
     False (and a log line) when the broker cannot take it — the deliveries stay pending
     and the sweeper queues them once it can."""
-    try:
-        deliver_exchange.delay(exchange_id, alert_followers=alert_followers)
-    except Exception:  # the broker's errors vary by transport; none may fail the request
-        logger.warning(
-            "exchange %s: delivery not queued, left to the sweeper", exchange_id, exc_info=True
-        )
-        return False
-    return True
+    return _queued(
+        lambda: deliver_exchange.delay(exchange_id, alert_followers=alert_followers),
+        f"exchange {exchange_id}",
+    )
 
 
 def queue_deliveries(exchange_ids: list[int], *, alert_followers: bool = False) -> bool:
     """Queue one task that delivers several exchanges (accepted together), each as
     ``deliver_exchange`` would; on failure, as ``queue_delivery``."""
+    return _queued(
+        lambda: deliver_exchanges.delay(exchange_ids, alert_followers=alert_followers),
+        f"exchanges {exchange_ids}",
+    )
+
+
+def _queued(send: Callable[[], Any], what: str) -> bool:
     try:
-        deliver_exchanges.delay(exchange_ids, alert_followers=alert_followers)
+        send()
     except Exception:  # the broker's errors vary by transport; none may fail the request
-        logger.warning(
-            "exchanges %s: delivery not queued, left to the sweeper", exchange_ids, exc_info=True
-        )
+        logger.warning("%s: delivery not queued, left to the sweeper", what, exc_info=True)
         return False
     return True
 
