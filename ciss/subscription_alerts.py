@@ -260,25 +260,17 @@ def _exchange_text(subscription: Subscription, exchange: Exchange, visibility: V
 
 def alerts_for_exchange(exchange_id: int) -> list[int]:
     """Alert the followers of the exchange's person, case and vehicle plate. Returns the
-    ids of the alerts to e-mail right away. An unknown exchange alerts no one.
-
-    Most exchanges concern no one's subscription: two light queries tell, before the
-    exchange and the subscriptions are read with everything an alert's words need."""
-    named = (
-        Exchange.objects.filter(pk=exchange_id).values("person_id", "case_id", "payload").first()
-    )
-    if named is None:
-        return []
-    condition = _followed_by(named)
-    if not Subscription.objects.filter(condition & _active()).exists():
-        return []
-    return _exchange_alerts(exchange_id, condition)
+    ids of the alerts to e-mail right away. An unknown exchange alerts no one."""
+    return alerts_for_exchanges([exchange_id])
 
 
 def alerts_for_exchanges(exchange_ids: list[int]) -> list[int]:
-    """``alerts_for_exchange`` for several exchanges (a lot intake accepted together):
-    the same two light queries for all of them, and the alerts of those that someone
-    follows."""
+    """``alerts_for_exchange`` for one exchange or several (a lot intake accepted
+    together).
+
+    Most exchanges concern no one's subscription: two light queries tell, for all of
+    them, before an exchange and its subscriptions are read with everything an alert's
+    words need."""
     named = {
         row["pk"]: row
         for row in Exchange.objects.filter(pk__in=exchange_ids).values(
@@ -293,7 +285,10 @@ def alerts_for_exchanges(exchange_ids: list[int]) -> list[int]:
         return []
     alert_ids: list[int] = []
     for exchange_id in sorted(conditions):
-        if Subscription.objects.filter(conditions[exchange_id] & _active()).exists():
+        followed = len(conditions) == 1 or (
+            Subscription.objects.filter(conditions[exchange_id] & _active()).exists()
+        )
+        if followed:
             alert_ids += _exchange_alerts(exchange_id, conditions[exchange_id])
     return alert_ids
 

@@ -41,16 +41,14 @@ def deliver_exchange(exchange_id: int, alert_followers: bool = False) -> int:
     return len(alert_ids)
 
 
-def _alert_followers(task: "Task[Any, int]", exchange_ids: Any) -> None:
-    """Alert the followers here, right after delivering; should that fail, the alerts
-    get a task of their own (the inboxes are filled either way)."""
+def _alert_followers(task: "Task[Any, int]", exchanges: int | list[int]) -> None:
+    """Run ``task`` (the follower alerts of one exchange, or of a lot) here, right after
+    delivering; should that fail, it is queued to run on its own."""
     try:
-        task(exchange_ids)
+        task(exchanges)
     except Exception:  # the inboxes are filled; the alerts get a task of their own
-        logger.warning(
-            "exchange(s) %s: follower alerts failed here, queued", exchange_ids, exc_info=True
-        )
-        task.delay(exchange_ids)
+        logger.warning("exchange %s: follower alerts failed here, queued", exchanges, exc_info=True)
+        task.delay(exchanges)
 
 
 @shared_task

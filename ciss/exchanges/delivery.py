@@ -80,18 +80,16 @@ def exchanges_deliver(*, exchange_ids: list[int]) -> list[int]:
             Delivery.objects.filter(pk__in=[d.pk for d in rows]).update(
                 attempts=F("attempts") + 1, next_attempt_at=None, **values
             )
-    touched = sorted({d.exchange_id for d in pending})
-    exchanges = exchanges_status_refresh(touched)
-    for exchange_id in touched:
+    names: dict[int, dict[str, list[str]]] = {}
+    for d in pending:
+        outcome = "delivered" if d.recipient.is_active else "failed"
+        names.setdefault(d.exchange_id, {"delivered": [], "failed": []})[outcome].append(
+            d.recipient.username
+        )
+    exchanges = exchanges_status_refresh(sorted(names))
+    for exchange_id in sorted(names):
         audit.record(
-            "ciss.exchange.delivered",
-            target=exchanges[exchange_id],
-            details={
-                "delivered": [
-                    d.recipient.username for d in delivered if d.exchange_id == exchange_id
-                ],
-                "failed": [d.recipient.username for d in failed if d.exchange_id == exchange_id],
-            },
+            "ciss.exchange.delivered", target=exchanges[exchange_id], details=names[exchange_id]
         )
     return [d.pk for d in delivered if _wants_email(d.recipient)]
 

@@ -123,6 +123,8 @@ def exchange_submit(
     errors = validate_exchange(payload)
     if errors:
         raise InvalidExchange(errors)
+    # Inside a caller's transaction the notice is accepted alone, in that transaction:
+    # a lot is accepted on the leading request's connection, outside that transaction.
     if payload["type"] in ARREST_TYPES and batch_limit() > 1 and not connection.in_atomic_block:
         submission: Submission = _batcher.submit(
             payload, key=key, digest=digest, api_client=api_client
@@ -160,6 +162,10 @@ def _replay(sender_id: int, key: str, digest: str) -> Submission | None:
                 "id": str(stored.public_id),
             }
         )
+    return _replayed(stored)
+
+
+def _replayed(stored: Exchange) -> Submission:
     return Submission(exchange=stored, answer=stored.answer, replayed=True)
 
 
@@ -361,19 +367,18 @@ def _accept_together(
     (a replay of a notice accepted meanwhile) answered as replays, then the others
     accepted together. None for a request to take its own path (its key now names
     another body: its own path answers 409)."""
-    sender = api_client.agency_id
-    taken = set(
-        Exchange.objects.filter(
-            sender_agency_id=sender, idempotency_key__in=[key for _, key, _ in items]
-        ).values_list("idempotency_key", flat=True)
-    )
+    taken = {
+        stored.idempotency_key: stored
+        for stored in Exchange.objects.filter(
+            sender_agency_id=api_client.agency_id, idempotency_key__in=[key for _, key, _ in items]
+        ).only("pk", "public_id", "idempotency_key", "body_hash", "answer")
+    }
     answers: dict[int, Submission | None] = {}
     for index, (_, key, digest) in enumerate(items):
-        if key in taken:
-            try:
-                answers[index] = _replay(sender, key, digest)
-            except IdempotencyConflict:
-                answers[index] = None
+        stored = taken.get(key)
+        if stored is not None:
+            same = stored.body_hash == digest
+            answers[index] = _replayed(stored) if same else None
     fresh = [item for index, item in enumerate(items) if index not in answers]
     accepted: list[Submission] = []
     if fresh:
