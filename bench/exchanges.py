@@ -771,10 +771,9 @@ def _statement(sql: str) -> str:
     return f"{verb} {', '.join(tables[:3])}" if tables else sql[:60]
 
 
-def profile_in_process(bodies: list[bytes], keys: list[str], api_key: str, count: int) -> Profile:
-    """Submit notices one at a time through Django's WSGI handler (as gunicorn calls it) in
-    this process: ``count`` with each stage and statement timed, then ``count`` more under
-    cProfile."""
+def wsgi_submitter(api_key: str) -> Callable[[bytes, str], None]:
+    """A function submitting one notice through Django's WSGI handler in this process, as
+    gunicorn calls it; it stops the script on any answer but 202."""
     from django.core.handlers.wsgi import WSGIHandler
     from django.test import RequestFactory
 
@@ -807,6 +806,14 @@ def profile_in_process(bodies: list[bytes], keys: list[str], api_key: str, count
         if not status[0].startswith("202"):
             raise SystemExit(f"error: in-process submission answered {status[0]}")
 
+    return submit
+
+
+def profile_in_process(bodies: list[bytes], keys: list[str], api_key: str, count: int) -> Profile:
+    """Submit notices one at a time through Django's WSGI handler (as gunicorn calls it) in
+    this process: ``count`` with each stage and statement timed, then ``count`` more under
+    cProfile."""
+    submit = wsgi_submitter(api_key)
     warm = 20
     notices = list(zip(bodies, keys, strict=True))
     for body, key in notices[:warm]:
@@ -878,6 +885,144 @@ def profile_in_process(bodies: list[bytes], keys: list[str], api_key: str, count
     for (path, line, name), (_, calls, own, _, _) in sorted(
         rows.items(), key=lambda item: -item[1][2]
     )[:20]:
+        label = f"{_short(path)}:{line} {name}"
+        result.leaves.append(ProfileRow(label, round(calls / m, 2), round(own * 1000 / m, 3)))
+    return result
+
+
+@dataclass
+class LotProfile:
+    notices: int
+    threads: int
+    wall_ms: float
+    notices_per_s: float
+    cpu_ms_per_notice: float
+    accepting_cpu_ms_per_notice: float
+    lots: int
+    alone: int
+    lot_sizes: dict[str, int] = field(default_factory=dict)
+    profiled_cpu_ms_per_notice: float = 0.0
+    functions: list[ProfileRow] = field(default_factory=list)
+    leaves: list[ProfileRow] = field(default_factory=list)
+
+
+def profile_lots(
+    bodies: list[bytes], keys: list[str], api_key: str, count: int, threads: int
+) -> LotProfile:
+    """Submit ``count`` notices from ``threads`` threads at once through Django's WSGI
+    handler in this process, as a gunicorn worker's threads do under load, so that they
+    gather into lots: this process's CPU per notice and the lots' sizes; then ``count``
+    more with each thread under cProfile on its own CPU clock (waits excluded), merged."""
+    from django.db import connection
+
+    from ciss.exchanges import intake
+
+    submit = wsgi_submitter(api_key)
+    sizes: Counter[int] = Counter()
+    accept_many = intake._batcher._accept_many
+    accept_alone = intake._batcher._accept_alone
+
+    accepting = [0.0]  # CPU seconds spent accepting (lots and alone), all threads
+
+    def counted_many(items: list[Any], client: Any) -> list[Any]:
+        sizes[len(items)] += 1
+        cpu = time.thread_time()
+        try:
+            return accept_many(items, client)
+        finally:
+            accepting[0] += time.thread_time() - cpu
+
+    def counted_alone(*args: Any) -> Any:
+        sizes[1] += 1
+        cpu = time.thread_time()
+        try:
+            return accept_alone(*args)
+        finally:
+            accepting[0] += time.thread_time() - cpu
+
+    def run(notices: list[tuple[bytes, str]], profiled: bool) -> tuple[float, list[Any]]:
+        pending = iter(notices)
+        lock = threading.Lock()
+        profilers: list[Any] = []
+        errors: list[BaseException] = []
+
+        def work() -> None:
+            profiler = cProfile.Profile(time.thread_time) if profiled else None
+            if profiler is not None:
+                profilers.append(profiler)
+                profiler.enable()
+            try:
+                while True:
+                    with lock:
+                        notice = next(pending, None)
+                    if notice is None:
+                        return
+                    submit(*notice)
+            except BaseException as error:  # reported after the run
+                errors.append(error)
+            finally:
+                if profiler is not None:
+                    profiler.disable()
+                connection.close()
+
+        workers = [threading.Thread(target=work) for _ in range(threads)]
+        started = time.perf_counter()
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join()
+        if errors:
+            raise SystemExit(f"error: in-process lot submission failed: {errors[0]!r}")
+        return time.perf_counter() - started, profilers
+
+    notices = list(zip(bodies, keys, strict=True))
+    run(notices[: threads * 2], profiled=False)  # connections opened, code warmed
+    intake._batcher._accept_many = counted_many
+    intake._batcher._accept_alone = counted_alone
+    try:
+        measured = notices[threads * 2 : threads * 2 + count]
+        cpu = time.process_time()
+        wall, _ = run(measured, profiled=False)
+        cpu = time.process_time() - cpu
+        result = LotProfile(
+            notices=len(measured),
+            threads=threads,
+            wall_ms=round(wall * 1000, 1),
+            notices_per_s=round(len(measured) / wall, 1),
+            cpu_ms_per_notice=round(cpu * 1000 / len(measured), 2),
+            accepting_cpu_ms_per_notice=round(accepting[0] * 1000 / len(measured), 2),
+            lots=sum(n for size, n in sizes.items() if size > 1),
+            alone=sizes[1],
+            lot_sizes={str(size): n for size, n in sorted(sizes.items())},
+        )
+        profiled = notices[threads * 2 + count : threads * 2 + 2 * count]
+        _, profilers = run(profiled, profiled=True)
+    finally:
+        intake._batcher._accept_many = accept_many
+        intake._batcher._accept_alone = accept_alone
+    stats = pstats.Stats(profilers[0])
+    for profiler in profilers[1:]:
+        stats.add(profiler)
+    m = max(1, len(profiled))
+    rows: dict[tuple[str, int, str], tuple[int, int, float, float, Any]] = stats.stats  # type: ignore[attr-defined]
+    result.profiled_cpu_ms_per_notice = round(
+        sum(own for _, _, own, _, _ in rows.values()) * 1000 / m, 2
+    )
+    ours = [
+        (where, values)
+        for where, values in rows.items()
+        if "/.venv/" not in where[0] and where[0].startswith(str(REPO))
+    ]
+    for (path, line, name), (_, calls, _, cumulative, _) in sorted(
+        ours, key=lambda item: -item[1][3]
+    )[:40]:
+        label = f"{Path(path).relative_to(REPO)}:{line} {name}"
+        result.functions.append(
+            ProfileRow(label, round(calls / m, 2), round(cumulative * 1000 / m, 3))
+        )
+    for (path, line, name), (_, calls, own, _, _) in sorted(
+        rows.items(), key=lambda item: -item[1][2]
+    )[:30]:
         label = f"{_short(path)}:{line} {name}"
         result.leaves.append(ProfileRow(label, round(calls / m, 2), round(own * 1000 / m, 3)))
     return result
@@ -1051,6 +1196,7 @@ class Report:
     checks: list[Check] = field(default_factory=list)
     targets: list[Check] = field(default_factory=list)
     profile: Profile | None = None
+    lot_profile: LotProfile | None = None
 
 
 def _print(report: Report) -> None:
@@ -1132,7 +1278,36 @@ def _print(report: Report) -> None:
         print(f"  {'met    ' if check.ok else 'NOT MET'} {check.what}: {check.value}")
     if report.profile is not None:
         _print_profile(report.profile)
+    if report.lot_profile is not None:
+        _print_lot_profile(report.lot_profile)
     print()
+
+
+def _print_lot_profile(profile: LotProfile) -> None:
+    print()
+    sizes = ", ".join(f"{size}: {n}" for size, n in profile.lot_sizes.items())
+    print(
+        f"  in-process lots: {profile.notices} notices from {profile.threads} threads at once "
+        f"through Django's WSGI handler: {profile.notices_per_s}/s, "
+        f"{profile.cpu_ms_per_notice} ms of this process's CPU per notice; "
+        f"{profile.lots} lots and {profile.alone} accepted alone (size: count {sizes})"
+    )
+    print(
+        f"  of which accepting (the lots' and lone notices' transactions, on the threads' "
+        f"CPU clocks) {profile.accepting_cpu_ms_per_notice} ms, the rest of the request "
+        f"{profile.cpu_ms_per_notice - profile.accepting_cpu_ms_per_notice:.2f} ms"
+    )
+    print(
+        f"  cProfile on each thread's CPU clock, {profile.notices} other notices: "
+        f"{profile.profiled_cpu_ms_per_notice} ms of CPU per notice under the profiler"
+    )
+    print(f"  {'project function (cumulative CPU)':<80} {'calls':>6} {'ms/req':>7}")
+    for row in profile.functions:
+        print(f"  {row.what[:80]:<80} {row.calls_per_request:>6.2f} {row.ms_per_request:>7.3f}")
+    print()
+    print(f"  {'hottest functions (own CPU)':<80} {'calls':>6} {'ms/req':>7}")
+    for row in profile.leaves:
+        print(f"  {row.what[:80]:<80} {row.calls_per_request:>6.2f} {row.ms_per_request:>7.3f}")
 
 
 def _stage_line(row: ProfileRow) -> str:
@@ -1367,6 +1542,12 @@ def main(argv: list[str] | None = None) -> int:
         "--profile", type=int, default=0, help="then submit N notices in process under cProfile"
     )
     parser.add_argument(
+        "--profile-lots",
+        type=int,
+        default=0,
+        help="then submit N notices in process from --web-threads threads at once (lots)",
+    )
+    parser.add_argument(
         "--py-spy", action="store_true", help="sample gunicorn with py-spy during phase A"
     )
     parser.add_argument("--output", type=Path, help="JSON results file (default bench/results/)")
@@ -1430,11 +1611,13 @@ def main(argv: list[str] | None = None) -> int:
         phases.append((phase, plan))
         first += originals(plan)
     spare = 3 * args.profile + 20 if args.profile else 0
-    print(f"making {first + spare:,} notices ...", flush=True)
+    lot_spare = 2 * args.profile_lots + 2 * args.web_threads if args.profile_lots else 0
+    total = first + spare + lot_spare
+    print(f"making {total:,} notices ...", flush=True)
     bodies = notices(
-        first + spare, seed=args.seed + 1000, tag=tag.upper(), ori="CT0006400"
+        total, seed=args.seed + 1000, tag=tag.upper(), ori="CT0006400"
     )  # the ORI of court_setup()'s police
-    keys = [f"{tag}-{n:06d}" for n in range(first + spare)]
+    keys = [f"{tag}-{n:06d}" for n in range(total)]
 
     report = Report(
         database=name,
@@ -1534,6 +1717,15 @@ def main(argv: list[str] | None = None) -> int:
             if sampled is not None:
                 report.profile.sampled = sampled.sampled
                 report.profile.sampled_note = sampled.sampled_note
+        if args.profile_lots:
+            print(f"profiling {args.profile_lots} notices in lots in process ...", flush=True)
+            report.lot_profile = profile_lots(
+                bodies[first + spare :],
+                keys[first + spare :],
+                api_key,
+                args.profile_lots,
+                args.web_threads,
+            )
         if not all(check.ok for check in report.checks):
             status = 1
     finally:
