@@ -9,12 +9,20 @@ Validation runs the schema of the exchange's type (Draft 2020-12, formats checke
 then the checks a schema cannot say (dates in the future, dates out of order). Errors are
 keyed by the dotted path of the element (``subject.dob``, ``charges.0.statute``) with
 messages written for the person fixing the sending system.
+
+Each schema is compiled twice. ``jsonschema_rs`` (compiled Rust, about fifty times faster
+than ``jsonschema`` on a notice) answers whether a payload is valid, which is all a valid
+payload needs; only a payload it refuses is walked by ``jsonschema``, whose errors carry
+what the field-by-field messages are made of. Both check the formats with the same
+functions, and tests hold the two to the same verdict on valid payloads and on a few
+thousand broken ones.
 """
 
 import copy
 from datetime import date, timedelta
 from typing import Any
 
+import jsonschema_rs
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from jsonschema import Draft202012Validator, FormatChecker
@@ -313,6 +321,16 @@ VALIDATORS = {
     kind: Draft202012Validator(schema_for(kind), format_checker=FORMATS)
     for kind in ExchangeType.values
 }
+# The formats as FORMATS checks them, so that both validators agree on them.
+_FAST_FORMATS = {
+    name: (lambda value, name=name: FORMATS.conforms(value, name)) for name in ("date", "date-time")
+}
+FAST_VALIDATORS = {
+    kind: jsonschema_rs.Draft202012Validator(
+        schema_for(kind), formats=_FAST_FORMATS, validate_formats=True
+    )
+    for kind in ExchangeType.values
+}
 
 
 def validate_exchange(payload: Any) -> dict[str, list[str]]:
@@ -326,9 +344,10 @@ def validate_exchange(payload: Any) -> dict[str, list[str]]:
             return {"type": [f"This field is required: one of {listed}."]}
         return {"type": [f"Unknown exchange type {kind!r}: use one of {listed}."]}
     errors: dict[str, list[str]] = {}
-    for error in sorted(VALIDATORS[kind].iter_errors(payload), key=lambda e: list(e.path)):
-        for path, message in _explain(error):
-            errors.setdefault(path or "non_field_errors", []).append(message)
+    if not FAST_VALIDATORS[kind].is_valid(payload):
+        for error in sorted(VALIDATORS[kind].iter_errors(payload), key=lambda e: list(e.path)):
+            for path, message in _explain(error):
+                errors.setdefault(path or "non_field_errors", []).append(message)
     if not errors:
         for path, message in _semantic_errors(payload):
             errors.setdefault(path, []).append(message)
