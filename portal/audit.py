@@ -8,7 +8,7 @@ anything that looks like a secret before they are stored.
 import functools
 import json
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -82,6 +82,64 @@ def record(
     the API client's agency. ``target`` fills ``object_type``/``object_id`` from a model
     instance (its ``public_id`` when it has one, so no sequence number leaks).
     """
+    event = _event(
+        action,
+        actor=actor,
+        request=request,
+        agency=agency,
+        api_client=api_client,
+        target=target,
+        object_type=object_type,
+        object_id=object_id,
+        outcome=outcome,
+        details=details,
+        username=username,
+    )
+    # No savepoint inside the caller's transaction: a failure here fails the caller's
+    # work too (nothing is kept unaudited), and a savepoint would cost two statements.
+    with transaction.atomic(savepoint=False):
+        if connection.vendor == "postgresql" and _append_in_two_statements(event):
+            return event
+        head, _ = AuditChainHead.objects.select_for_update().get_or_create(pk=1)
+        _link(event, head)
+        event.save(force_insert=True)
+        head.save(update_fields=["seq", "hash"])
+    return event
+
+
+def record_many(entries: Sequence[Mapping[str, Any]]) -> list[AuditEvent]:
+    """Append several events, in order, in the caller's transaction: each entry holds
+    ``record``'s arguments (``action`` among them). The events and the chain are those
+    of one ``record`` each, written with one lock of the chain's head, one insert and
+    one update of the head, where one ``record`` each takes two statements per event."""
+    if len(entries) == 1:
+        return [record(**entries[0])]
+    events = [_event(**entry) for entry in entries]
+    if not events:
+        return events
+    with transaction.atomic(savepoint=False):
+        head, _ = AuditChainHead.objects.select_for_update().get_or_create(pk=1)
+        for event in events:
+            _link(event, head)
+        AuditEvent.objects.bulk_create(events)
+        head.save(update_fields=["seq", "hash"])
+    return events
+
+
+def _event(
+    action: str,
+    *,
+    actor: User | None = None,
+    request: HttpRequest | None = None,
+    agency: "Agency | None" = None,
+    api_client: "ApiClient | None" = None,
+    target: models.Model | None = None,
+    object_type: str = "",
+    object_id: str = "",
+    outcome: str = Outcome.SUCCESS,
+    details: Mapping[str, Any] | None = None,
+    username: str = "",
+) -> AuditEvent:
     if actor is None and request is not None and isinstance(request.user, User):
         actor = request.user
     if agency is None:
@@ -91,8 +149,7 @@ def record(
     if target is not None:
         object_type = object_type or target._meta.label_lower
         object_id = object_id or str(getattr(target, "public_id", None) or target.pk)
-
-    event = AuditEvent(
+    return AuditEvent(
         actor=actor,
         actor_username=(actor.get_username() if actor is not None else username)[:150],
         agency=agency,
@@ -106,21 +163,16 @@ def record(
         ip=client_ip(request) if request is not None else "",
         user_agent=(request.META.get("HTTP_USER_AGENT", "") if request else "")[:500],
     )
-    # No savepoint inside the caller's transaction: a failure here fails the caller's
-    # work too (nothing is kept unaudited), and a savepoint would cost two statements.
-    with transaction.atomic(savepoint=False):
-        if connection.vendor == "postgresql" and _append_in_two_statements(event):
-            return event
-        head, _ = AuditChainHead.objects.select_for_update().get_or_create(pk=1)
-        event.seq = head.seq + 1
-        event.prev_hash = head.hash
-        event.hash = event.compute_hash()
-        event._chained = True
-        event.save(force_insert=True)
-        head.seq = event.seq
-        head.hash = event.hash
-        head.save(update_fields=["seq", "hash"])
-    return event
+
+
+def _link(event: AuditEvent, head: AuditChainHead) -> None:
+    """Chain ``event`` after ``head`` (locked by the caller) and move the head to it."""
+    event.seq = head.seq + 1
+    event.prev_hash = head.hash
+    event.hash = event.compute_hash()
+    event._chained = True
+    head.seq = event.seq
+    head.hash = event.hash
 
 
 @functools.cache

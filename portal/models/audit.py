@@ -9,6 +9,7 @@ PostgreSQL, a trigger refuses them in the database too.
 
 import hashlib
 import json
+from collections.abc import Iterable
 from datetime import UTC
 from typing import Any, NoReturn
 
@@ -35,6 +36,14 @@ class AuditEventQuerySet(models.QuerySet["AuditEvent"]):
 
     def bulk_update(self, *args: Any, **kwargs: Any) -> NoReturn:
         raise AuditLogIsAppendOnly("Audit events cannot be changed.")
+
+    def bulk_create(self, objs: Iterable["AuditEvent"], *args: Any, **kwargs: Any) -> Any:
+        events = list(objs)
+        if not all(event._chained and event._state.adding for event in events):
+            raise AuditLogIsAppendOnly(
+                "Audit events are written only through portal.audit.record()."
+            )
+        return super().bulk_create(events, *args, **kwargs)
 
 
 class Outcome(models.TextChoices):

@@ -92,6 +92,38 @@ def test_record_moves_the_chain_head_to_the_last_event() -> None:
     assert (head.seq, head.hash) == (3, events[-1].hash)
 
 
+def test_record_many_appends_the_same_chain_as_one_record_each() -> None:
+    first = audit.record("password.changed", username="pat")
+    officer = UserFactory.create()
+
+    events = audit.record_many(
+        [
+            {"action": "account.disabled", "username": "lee", "details": {"n": 1}},
+            {"action": "password.changed", "actor": officer, "details": {"token": "x"}},
+            {"action": "account.enabled", "username": "lee"},
+        ]
+    )
+
+    stored = list(AuditEvent.objects.order_by("seq"))
+    assert [event.seq for event in stored] == [1, 2, 3, 4]
+    assert [event.pk for event in events] == [event.pk for event in stored[1:]]
+    assert [event.prev_hash for event in stored] == [GENESIS_HASH, *[e.hash for e in stored[:3]]]
+    assert all(event.compute_hash() == event.hash for event in stored)
+    assert stored[2].agency_id == officer.agency_id
+    assert stored[2].details == {"token": "[redacted]"}
+    head = AuditChainHead.objects.get(pk=1)
+    assert (head.seq, head.hash) == (4, stored[-1].hash)
+    assert audit.verify_chain().ok
+    assert first.hash == stored[0].hash
+
+
+def test_record_many_of_one_event_or_none() -> None:
+    assert audit.record_many([]) == []
+    [event] = audit.record_many([{"action": "account.disabled", "username": "lee"}])
+    assert AuditEvent.objects.get().seq == event.seq == 1
+    assert audit.verify_chain().ok
+
+
 def test_stored_hash_matches_content_read_back() -> None:
     audit.record("password.changed", username="pat", details={"when": datetime.now(PORTAL_TZ)})
     event = AuditEvent.objects.get()
@@ -199,6 +231,13 @@ def test_orm_refuses_to_save_an_existing_event() -> None:
 def test_orm_refuses_to_create_an_event_outside_record() -> None:
     with pytest.raises(AuditLogIsAppendOnly):
         AuditEvent.objects.create(seq=1, action="password.changed", prev_hash="", hash="")
+    assert not AuditEvent.objects.exists()
+
+
+def test_orm_refuses_to_bulk_create_events_outside_record() -> None:
+    event = AuditEvent(seq=1, action="password.changed", prev_hash="", hash="")
+    with pytest.raises(AuditLogIsAppendOnly):
+        AuditEvent.objects.bulk_create([event])
     assert not AuditEvent.objects.exists()
 
 
