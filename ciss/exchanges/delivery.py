@@ -87,10 +87,16 @@ def exchanges_deliver(*, exchange_ids: list[int]) -> list[int]:
             d.recipient.username
         )
     exchanges = exchanges_status_refresh(sorted(names))
-    for exchange_id in sorted(names):
-        audit.record(
-            "ciss.exchange.delivered", target=exchanges[exchange_id], details=names[exchange_id]
-        )
+    audit.record_many(
+        [
+            {
+                "action": "ciss.exchange.delivered",
+                "target": exchanges[exchange_id],
+                "details": names[exchange_id],
+            }
+            for exchange_id in sorted(names)
+        ]
+    )
     return [d.pk for d in delivered if _wants_email(d.recipient)]
 
 

@@ -28,7 +28,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils.dateparse import parse_datetime
 
 from ciss.exchanges.batching import Batcher, batch_limit
-from ciss.exchanges.routing import recipients_for
+from ciss.exchanges.routing import recipients_for, routing_book
 from ciss.exchanges.schemas import validate_exchange
 from ciss.models import Delivery, Exchange, ExchangeStatus, ExchangeType
 from ciss.subscriptions import queue_exchange_alerts
@@ -117,14 +117,18 @@ def exchange_submit(
             }
         )
     digest = body_hash(payload)
-    replay = _replay(sender.pk, key, digest)
-    if replay is not None:
-        return replay
     errors = validate_exchange(payload)
     if errors:
+        # A key already used answers as it did (its replay, or 409), whatever the schema
+        # now says of the body.
+        replay = _replay(sender.pk, key, digest)
+        if replay is not None:
+            return replay
         raise InvalidExchange(errors)
     # Inside a caller's transaction the notice is accepted alone, in that transaction:
     # a lot is accepted on the leading request's connection, outside that transaction.
+    # A lot looks its keys up together (_accept_together), so a request in a lot makes
+    # no look-up of its own.
     if payload["type"] in ARREST_TYPES and batch_limit() > 1 and not connection.in_atomic_block:
         submission: Submission = _batcher.submit(
             payload, key=key, digest=digest, api_client=api_client
@@ -136,6 +140,11 @@ def exchange_submit(
 def _accept_alone(
     payload: dict[str, Any], key: str, digest: str, api_client: ApiClient
 ) -> Submission:
+    """One valid exchange in its own transaction: the first answer again when its key was
+    used for this body (409 for another), otherwise accepted."""
+    replay = _replay(api_client.agency_id, key, digest)
+    if replay is not None:
+        return replay
     try:
         with transaction.atomic():
             return _accept(payload, key=key, digest=digest, api_client=api_client)
@@ -296,8 +305,9 @@ def _route_and_store(
     """Route each exchange, then store the exchanges, one delivery row per recipient (the
     outbox) and one audit row each; delivery and alerts are queued once it commits."""
     routed = []
+    book = routing_book()
     for exchange, arresting_ori, _ in stored:
-        recipients = recipients_for(exchange, arresting_ori=arresting_ori)
+        recipients = recipients_for(exchange, arresting_ori=arresting_ori, book=book)
         if not recipients:
             exchange.status = ExchangeStatus.NO_RECIPIENTS
         exchange.answer = {
@@ -322,21 +332,25 @@ def _route_and_store(
         for exchange, recipients in zip(exchanges, routed, strict=True)
         for recipient in recipients
     )
-    for (exchange, _, written), recipients in zip(stored, routed, strict=True):
-        audit.record(
-            "ciss.exchange.received",
-            api_client=api_client,
-            target=exchange,
-            details={
-                "type": str(exchange.type),
-                "incident_number": exchange.incident_number,
-                "docket_number": exchange.docket_number,
-                "person": exchange.answer["person_id"],
-                "case": str(exchange.case.public_id) if exchange.case else None,
-                "records": written,
-                "recipients": len(recipients),
-            },
-        )
+    audit.record_many(
+        [
+            {
+                "action": "ciss.exchange.received",
+                "api_client": api_client,
+                "target": exchange,
+                "details": {
+                    "type": str(exchange.type),
+                    "incident_number": exchange.incident_number,
+                    "docket_number": exchange.docket_number,
+                    "person": exchange.answer["person_id"],
+                    "case": str(exchange.case.public_id) if exchange.case else None,
+                    "records": written,
+                    "recipients": len(recipients),
+                },
+            }
+            for (exchange, _, written), recipients in zip(stored, routed, strict=True)
+        ]
+    )
     delivering = [
         exchange.pk for exchange, recipients in zip(exchanges, routed, strict=True) if recipients
     ]
@@ -363,10 +377,11 @@ def _route_and_store(
 def _accept_together(
     items: list[tuple[dict[str, Any], str, str]], api_client: ApiClient
 ) -> list[Submission | None]:
-    """A lot for the batcher: first the requests whose key was taken while they waited
-    (a replay of a notice accepted meanwhile) answered as replays, then the others
-    accepted together. None for a request to take its own path (its key now names
-    another body: its own path answers 409)."""
+    """A lot for the batcher: the keys looked up together (a request in a lot makes no
+    look-up of its own), those already taken for the same body answered as replays (a
+    repeated request, or a notice accepted while it waited), then the others accepted
+    together. None for a request to take its own path (its key names another body: its
+    own path answers 409)."""
     taken = {
         stored.idempotency_key: stored
         for stored in Exchange.objects.filter(

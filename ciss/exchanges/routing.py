@@ -198,9 +198,12 @@ def court_location(code: str) -> CourtLocation | None:
     return routing_book().location(code)
 
 
-def recipients_for(exchange: Exchange, *, arresting_ori: str) -> list[Recipient]:
-    """Every person who receives ``exchange``, once each."""
-    book = routing_book()
+def recipients_for(
+    exchange: Exchange, *, arresting_ori: str, book: RoutingBook | None = None
+) -> list[Recipient]:
+    """Every person who receives ``exchange``, once each; by ``book`` when given (one
+    read of the cached book for a lot of exchanges), else by the current book."""
+    book = book or routing_book()
     chosen: dict[int, Recipient] = {}
     location = book.location(exchange.court_code)
     for rule in book.applicable(exchange):

@@ -169,6 +169,30 @@ def test_same_key_with_another_body_is_a_conflict(client: Client, court: Court) 
     assert Exchange.objects.count() == 1
 
 
+def test_same_key_with_an_invalid_body_is_still_a_conflict(client: Client, court: Court) -> None:
+    first = submit(client, court.key, notice(), idempotency_key="rms-123")
+
+    other = submit(client, court.key, notice(occurred_at="yesterday"), idempotency_key="rms-123")
+
+    # The key names another exchange: that is what the sender must learn first.
+    assert other.status_code == 409
+    assert other.json()["id"] == first.json()["id"]
+
+
+def test_a_replay_is_answered_even_if_its_body_no_longer_passes(
+    client: Client, court: Court, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = submit(client, court.key, notice(), idempotency_key="rms-123")
+    # The schema tightened since the first request (a new release): the key still answers.
+    monkeypatch.setattr(intake, "validate_exchange", lambda payload: {"narrative": ["Too long."]})
+
+    again = submit(client, court.key, notice(), idempotency_key="rms-123")
+
+    assert again.status_code == 202
+    assert again.json() == first.json()
+    assert again.headers["Idempotent-Replayed"] == "true"
+
+
 def test_same_key_from_another_agency_is_a_new_exchange(client: Client, court: Court) -> None:
     other_police = AgencyFactory.create(ori="CT0009300", name="New Haven Police Department")
     _, other_key = make_api_client(other_police, [ApiScope.EXCHANGES_SUBMIT])

@@ -12,9 +12,10 @@ import pytest
 from django.core import mail
 from django.db import connection
 from django.test import TestCase
+from django.test.utils import CaptureQueriesContext
 
 from ciss import subscriptions, tasks
-from ciss.exchanges import delivery, intake
+from ciss.exchanges import delivery, intake, routing
 from ciss.exchanges.batching import Batcher
 from ciss.models import (
     AlertChannel,
@@ -126,7 +127,7 @@ def test_a_refused_record_refuses_the_lot_and_writes_nothing(court: Court) -> No
     assert Exchange.objects.count() == 0
 
 
-def test_a_lot_answers_keys_taken_meanwhile_as_replays(court: Court) -> None:
+def test_a_lot_answers_replays_from_one_look_up_of_its_keys(court: Court) -> None:
     client = _client()
     first, second, third = _notices()
     earlier = intake._accept_alone(first, "key-1", intake.body_hash(first), client)
@@ -137,7 +138,15 @@ def test_a_lot_answers_keys_taken_meanwhile_as_replays(court: Court) -> None:
         (third, "key-3", intake.body_hash(third)),  # key-3 named another body
     ]
 
-    replay, accepted, conflict = intake._accept_together(items, client)
+    with CaptureQueriesContext(connection) as queries:
+        replay, accepted, conflict = intake._accept_together(items, client)
+
+    key_look_ups = [
+        q["sql"]
+        for q in queries.captured_queries
+        if q["sql"].startswith("SELECT") and '"idempotency_key" IN' in q["sql"]
+    ]
+    assert len(key_look_ups) == 1
 
     assert replay is not None
     assert replay.replayed
@@ -146,6 +155,23 @@ def test_a_lot_answers_keys_taken_meanwhile_as_replays(court: Court) -> None:
     assert not accepted.replayed
     assert conflict is None  # its own path answers 409
     assert Exchange.objects.count() == 3
+
+
+def test_a_lot_routes_by_one_read_of_the_routing_book(
+    court: Court, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    reads: list[object] = []
+
+    def read_book() -> routing.RoutingBook:
+        reads.append(None)
+        return routing.routing_book()
+
+    monkeypatch.setattr(intake, "routing_book", read_book)
+
+    answers = _accept("together", _notices())
+
+    assert len(reads) == 1
+    assert [len(answer["deliveries"]) for answer in answers] == [3, 3, 3]
 
 
 def _accepted_undelivered(monkeypatch: pytest.MonkeyPatch) -> list[int]:
