@@ -868,26 +868,44 @@ def profile_in_process(bodies: list[bytes], keys: list[str], api_key: str, count
     profiler.disable()
     m = max(1, len(profiled))
     result.profiled_ms_per_request = round((time.perf_counter() - started) * 1000 / m, 1)
-    stats = pstats.Stats(profiler)
+    result.functions, result.leaves = _profile_rows(
+        pstats.Stats(profiler), m, functions=30, leaves=20
+    )
+    return result
+
+
+def _profile_rows(
+    stats: pstats.Stats, requests: int, *, functions: int, leaves: int
+) -> tuple[list[ProfileRow], list[ProfileRow]]:
+    """The project's functions by cumulative time and all functions by own time, per
+    request."""
     rows: dict[tuple[str, int, str], tuple[int, int, float, float, Any]] = stats.stats  # type: ignore[attr-defined]
     ours = [
         (where, values)
         for where, values in rows.items()
         if "/.venv/" not in where[0] and where[0].startswith(str(REPO))
     ]
-    for (path, line, name), (_, calls, _, cumulative, _) in sorted(
-        ours, key=lambda item: -item[1][3]
-    )[:30]:
-        label = f"{Path(path).relative_to(REPO)}:{line} {name}"
-        result.functions.append(
-            ProfileRow(label, round(calls / m, 2), round(cumulative * 1000 / m, 3))
+    by_cumulative = [
+        ProfileRow(
+            f"{Path(path).relative_to(REPO)}:{line} {name}",
+            round(calls / requests, 2),
+            round(cumulative * 1000 / requests, 3),
         )
-    for (path, line, name), (_, calls, own, _, _) in sorted(
-        rows.items(), key=lambda item: -item[1][2]
-    )[:20]:
-        label = f"{_short(path)}:{line} {name}"
-        result.leaves.append(ProfileRow(label, round(calls / m, 2), round(own * 1000 / m, 3)))
-    return result
+        for (path, line, name), (_, calls, _, cumulative, _) in sorted(
+            ours, key=lambda item: -item[1][3]
+        )[:functions]
+    ]
+    by_own = [
+        ProfileRow(
+            f"{_short(path)}:{line} {name}",
+            round(calls / requests, 2),
+            round(own * 1000 / requests, 3),
+        )
+        for (path, line, name), (_, calls, own, _, _) in sorted(
+            rows.items(), key=lambda item: -item[1][2]
+        )[:leaves]
+    ]
+    return by_cumulative, by_own
 
 
 @dataclass
@@ -1004,27 +1022,8 @@ def profile_lots(
     for profiler in profilers[1:]:
         stats.add(profiler)
     m = max(1, len(profiled))
-    rows: dict[tuple[str, int, str], tuple[int, int, float, float, Any]] = stats.stats  # type: ignore[attr-defined]
-    result.profiled_cpu_ms_per_notice = round(
-        sum(own for _, _, own, _, _ in rows.values()) * 1000 / m, 2
-    )
-    ours = [
-        (where, values)
-        for where, values in rows.items()
-        if "/.venv/" not in where[0] and where[0].startswith(str(REPO))
-    ]
-    for (path, line, name), (_, calls, _, cumulative, _) in sorted(
-        ours, key=lambda item: -item[1][3]
-    )[:40]:
-        label = f"{Path(path).relative_to(REPO)}:{line} {name}"
-        result.functions.append(
-            ProfileRow(label, round(calls / m, 2), round(cumulative * 1000 / m, 3))
-        )
-    for (path, line, name), (_, calls, own, _, _) in sorted(
-        rows.items(), key=lambda item: -item[1][2]
-    )[:30]:
-        label = f"{_short(path)}:{line} {name}"
-        result.leaves.append(ProfileRow(label, round(calls / m, 2), round(own * 1000 / m, 3)))
+    result.profiled_cpu_ms_per_notice = round(stats.total_tt * 1000 / m, 2)  # type: ignore[attr-defined]
+    result.functions, result.leaves = _profile_rows(stats, m, functions=40, leaves=30)
     return result
 
 

@@ -10,7 +10,7 @@ import json
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Required, TypedDict, Unpack
 
 from django.db import connection, models, transaction
 from django.http import HttpRequest
@@ -62,39 +62,35 @@ def scrub(value: Any) -> Any:
     return str(value).replace("\x00", "")
 
 
-def record(
-    action: str,
-    *,
-    actor: User | None = None,
-    request: HttpRequest | None = None,
-    agency: "Agency | None" = None,
-    api_client: "ApiClient | None" = None,
-    target: models.Model | None = None,
-    object_type: str = "",
-    object_id: str = "",
-    outcome: str = Outcome.SUCCESS,
-    details: Mapping[str, Any] | None = None,
-    username: str = "",
-) -> AuditEvent:
+class EventFields(TypedDict, total=False):
+    """What an event records besides its action; every field optional."""
+
+    actor: User | None
+    request: HttpRequest | None
+    agency: "Agency | None"
+    api_client: "ApiClient | None"
+    target: models.Model | None
+    object_type: str
+    object_id: str
+    outcome: str
+    details: Mapping[str, Any] | None
+    username: str
+
+
+class Entry(EventFields):
+    """One event of :func:`record_many`: ``record``'s arguments, the action among them."""
+
+    action: Required[str]
+
+
+def record(action: str, **fields: Unpack[EventFields]) -> AuditEvent:
     """Append one event to the audit log, in the caller's transaction.
 
     ``actor`` defaults to the request's signed-in user and ``agency`` to the actor's or
     the API client's agency. ``target`` fills ``object_type``/``object_id`` from a model
     instance (its ``public_id`` when it has one, so no sequence number leaks).
     """
-    event = _event(
-        action,
-        actor=actor,
-        request=request,
-        agency=agency,
-        api_client=api_client,
-        target=target,
-        object_type=object_type,
-        object_id=object_id,
-        outcome=outcome,
-        details=details,
-        username=username,
-    )
+    event = _event(action, fields)
     # No savepoint inside the caller's transaction: a failure here fails the caller's
     # work too (nothing is kept unaudited), and a savepoint would cost two statements.
     with transaction.atomic(savepoint=False):
@@ -107,14 +103,14 @@ def record(
     return event
 
 
-def record_many(entries: Sequence[Mapping[str, Any]]) -> list[AuditEvent]:
-    """Append several events, in order, in the caller's transaction: each entry holds
-    ``record``'s arguments (``action`` among them). The events and the chain are those
-    of one ``record`` each, written with one lock of the chain's head, one insert and
-    one update of the head, where one ``record`` each takes two statements per event."""
+def record_many(entries: Sequence[Entry]) -> list[AuditEvent]:
+    """Append several events, in order, in the caller's transaction. The events and the
+    chain are those of one ``record`` each, written with one lock of the chain's head,
+    one insert and one update of the head, where one ``record`` each takes two
+    statements per event."""
     if len(entries) == 1:
         return [record(**entries[0])]
-    events = [_event(**entry) for entry in entries]
+    events = [_event(entry["action"], entry) for entry in entries]
     if not events:
         return events
     with transaction.atomic(savepoint=False):
@@ -126,22 +122,16 @@ def record_many(entries: Sequence[Mapping[str, Any]]) -> list[AuditEvent]:
     return events
 
 
-def _event(
-    action: str,
-    *,
-    actor: User | None = None,
-    request: HttpRequest | None = None,
-    agency: "Agency | None" = None,
-    api_client: "ApiClient | None" = None,
-    target: models.Model | None = None,
-    object_type: str = "",
-    object_id: str = "",
-    outcome: str = Outcome.SUCCESS,
-    details: Mapping[str, Any] | None = None,
-    username: str = "",
-) -> AuditEvent:
+def _event(action: str, fields: EventFields) -> AuditEvent:
+    actor = fields.get("actor")
+    request = fields.get("request")
+    api_client = fields.get("api_client")
+    target = fields.get("target")
+    object_type = fields.get("object_type", "")
+    object_id = fields.get("object_id", "")
     if actor is None and request is not None and isinstance(request.user, User):
         actor = request.user
+    agency = fields.get("agency")
     if agency is None:
         agency = actor.agency if actor is not None else None
         if agency is None and api_client is not None:
@@ -149,17 +139,18 @@ def _event(
     if target is not None:
         object_type = object_type or target._meta.label_lower
         object_id = object_id or str(getattr(target, "public_id", None) or target.pk)
+    username = actor.get_username() if actor is not None else fields.get("username", "")
     return AuditEvent(
         actor=actor,
-        actor_username=(actor.get_username() if actor is not None else username)[:150],
+        actor_username=username[:150],
         agency=agency,
         api_client=api_client,
         action=action,
-        outcome=outcome,
+        outcome=fields.get("outcome", Outcome.SUCCESS),
         object_type=object_type,
         object_id=str(object_id)[:80],
         # Round-trip through JSON so the hashed content equals what reads back.
-        details=json.loads(json.dumps(scrub(dict(details or {})))),
+        details=json.loads(json.dumps(scrub(dict(fields.get("details") or {})))),
         ip=client_ip(request) if request is not None else "",
         user_agent=(request.META.get("HTTP_USER_AGENT", "") if request else "")[:500],
     )

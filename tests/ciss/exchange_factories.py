@@ -59,6 +59,23 @@ def notice(**changes: Any) -> dict[str, Any]:
     return payload
 
 
+def schedule(**changes: Any) -> dict[str, Any]:
+    """A court schedule notification from GA14's court for a Hartford arrest, with
+    ``changes``."""
+    payload: dict[str, Any] = {
+        "type": "court_schedule_notification",
+        "agency_ori": "CT015013J",
+        "incident_number": "2026-000123",
+        "arresting_agency_ori": POLICE_ORI,
+        "docket_number": "H14H-CR26-0123456",
+        "court": {"code": "GA14"},
+        "court_date": "2026-12-04",
+        "hearing": "pretrial",
+    }
+    payload.update(changes)
+    return payload
+
+
 @dataclass
 class Court:
     """GA14: its court (two clerks who receive notices, one who does not), its state's

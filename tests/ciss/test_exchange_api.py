@@ -19,7 +19,7 @@ from obts.services.status_refresh import persons_refresh
 from portal.models import AgencyKind, AuditEvent
 from portal.models.api_clients import ApiScope
 from portal.roles import Claim, Role
-from tests.ciss.exchange_factories import Court, court_setup, notice, submit
+from tests.ciss.exchange_factories import Court, court_setup, notice, schedule, submit
 from tests.factories import AgencyFactory, UserFactory, make_api_client
 
 pytestmark = pytest.mark.django_db
@@ -368,21 +368,6 @@ def test_infraction_goes_to_the_central_infractions_bureau(client: Client, court
         "14-219",
         "150.00",
     )
-
-
-def schedule(**changes: object) -> dict[str, object]:
-    payload: dict[str, object] = {
-        "type": "court_schedule_notification",
-        "agency_ori": "CT015013J",
-        "incident_number": "2026-000123",
-        "arresting_agency_ori": "CT0006400",
-        "docket_number": "H14H-CR26-0123456",
-        "court": {"code": "GA14"},
-        "court_date": "2026-12-04",
-        "hearing": "pretrial",
-    }
-    payload.update(changes)
-    return payload
 
 
 @pytest.fixture

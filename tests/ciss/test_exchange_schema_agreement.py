@@ -16,7 +16,7 @@ import pytest
 
 from ciss.exchanges.schemas import FAST_VALIDATORS, VALIDATORS, schema_for, validate_exchange
 from ciss.models import ExchangeType
-from tests.ciss.exchange_factories import notice
+from tests.ciss.exchange_factories import notice, schedule
 
 AWKWARD: list[Any] = [
     None,
@@ -67,16 +67,7 @@ AWKWARD: list[Any] = [
 
 def valid_payload(kind: str) -> dict[str, Any]:
     if kind == ExchangeType.COURT_SCHEDULE_NOTIFICATION:
-        return {
-            "type": kind,
-            "agency_ori": "CT015013J",
-            "incident_number": "2026-000123",
-            "arresting_agency_ori": "CT0006400",
-            "docket_number": "H14H-CR26-0123456",
-            "court": {"code": "GA14"},
-            "court_date": "2026-12-04",
-            "hearing": "pretrial",
-        }
+        return schedule()
     payload = notice(type=kind)
     if kind == ExchangeType.INFRACTION:
         payload["charges"] = [
