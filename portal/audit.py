@@ -131,11 +131,13 @@ def _event(action: str, fields: EventFields) -> AuditEvent:
     object_id = fields.get("object_id", "")
     if actor is None and request is not None and isinstance(request.user, User):
         actor = request.user
+    # By id: the actor's agency is often not loaded, and the row needs only its key.
     agency = fields.get("agency")
-    if agency is None:
-        agency = actor.agency if actor is not None else None
-        if agency is None and api_client is not None:
-            agency = api_client.agency
+    agency_id = agency.pk if agency is not None else None
+    if agency_id is None:
+        agency_id = actor.agency_id if actor is not None else None
+        if agency_id is None and api_client is not None:
+            agency_id = api_client.agency_id
     if target is not None:
         object_type = object_type or target._meta.label_lower
         object_id = object_id or str(getattr(target, "public_id", None) or target.pk)
@@ -143,7 +145,7 @@ def _event(action: str, fields: EventFields) -> AuditEvent:
     return AuditEvent(
         actor=actor,
         actor_username=username[:150],
-        agency=agency,
+        agency_id=agency_id,
         api_client=api_client,
         action=action,
         outcome=fields.get("outcome", Outcome.SUCCESS),

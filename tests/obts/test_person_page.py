@@ -346,6 +346,7 @@ def test_view_writes_an_audit_row_with_purpose_and_records_shown(
     open_page(signed_in, user, subject.person, purpose=Purpose.CRIMINAL_INVESTIGATION)
     event = AuditEvent.objects.get(action=RECORD_VIEWED)
     assert event.actor == user
+    assert event.agency == agency
     assert event.object_id == str(subject.person.public_id)
     assert event.details["purpose"] == Purpose.CRIMINAL_INVESTIGATION
     records = event.details["records"]

@@ -12,6 +12,7 @@ import time_machine
 from django.core.management import call_command
 from django.db import DatabaseError, connection, transaction
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from portal import audit
@@ -115,6 +116,17 @@ def test_record_many_appends_the_same_chain_as_one_record_each() -> None:
     assert (head.seq, head.hash) == (4, stored[-1].hash)
     assert audit.verify_chain().ok
     assert first.hash == stored[0].hash
+
+
+def test_record_names_the_actors_agency_without_loading_it() -> None:
+    officer = UserFactory.create()
+    actor = User.objects.get(pk=officer.pk)  # as a request loads it: the agency not read
+
+    with CaptureQueriesContext(connection) as queries:
+        audit.record("password.changed", actor=actor)
+
+    assert not [q["sql"] for q in queries.captured_queries if 'FROM "portal_agency"' in q["sql"]]
+    assert AuditEvent.objects.get().agency_id == officer.agency_id is not None
 
 
 def test_record_many_of_one_event_or_none() -> None:
