@@ -41,14 +41,41 @@ class User(AbstractUser):
 
     @cached_property
     def role_codes(self) -> frozenset[str]:
-        codes = {grant.role for grant in self.role_grants.all()}
+        if "role_grants" in getattr(self, "_prefetched_objects_cache", {}):
+            codes = {grant.role for grant in self.role_grants.all()}
+        else:
+            codes = set(self._grant_codes[0])
         if self.is_superuser:
             codes.add(Role.ADMINISTRATOR)
         return frozenset(codes)
 
     @cached_property
     def claim_codes(self) -> frozenset[str]:
-        return frozenset(grant.claim for grant in self.claim_grants.all())
+        if "claim_grants" in getattr(self, "_prefetched_objects_cache", {}):
+            return frozenset(grant.claim for grant in self.claim_grants.all())
+        return self._grant_codes[1]
+
+    @cached_property
+    def _grant_codes(self) -> tuple[frozenset[str], frozenset[str]]:
+        """The roles and the claims granted, in one query: a signed-in request asks for
+        both (the access rules, the menu), and two queries cost two round trips. A list
+        of users that prefetched its grants reads them from the prefetch instead."""
+        roles = (
+            RoleGrant.objects.filter(user_id=self.pk)
+            .annotate(kind=models.Value("role", output_field=models.CharField()))
+            .values_list("kind", "role")
+            .order_by()
+        )
+        claims = (
+            ClaimGrant.objects.filter(user_id=self.pk)
+            .annotate(kind=models.Value("claim", output_field=models.CharField()))
+            .values_list("kind", "claim")
+            .order_by()
+        )
+        granted: dict[str, set[str]] = {"role": set(), "claim": set()}
+        for which, code in roles.union(claims, all=True):
+            granted[which].add(code)
+        return frozenset(granted["role"]), frozenset(granted["claim"])
 
     def is_fully_signed_in(self) -> bool:
         """Whether this request's user passed the second factor (set by OTPMiddleware)."""
@@ -92,7 +119,7 @@ class User(AbstractUser):
 
     def refresh_from_db(self, *args: Any, **kwargs: Any) -> None:
         super().refresh_from_db(*args, **kwargs)
-        for name in ("role_codes", "claim_codes"):
+        for name in ("role_codes", "claim_codes", "_grant_codes"):
             self.__dict__.pop(name, None)
 
 
