@@ -81,11 +81,11 @@ def exchanges_deliver(*, exchange_ids: list[int]) -> list[int]:
                 attempts=F("attempts") + 1, next_attempt_at=None, **values
             )
     names: dict[int, dict[str, list[str]]] = {}
-    for d in pending:
-        outcome = "delivered" if d.recipient.is_active else "failed"
-        names.setdefault(d.exchange_id, {"delivered": [], "failed": []})[outcome].append(
-            d.recipient.username
-        )
+    for outcome, rows in (("delivered", delivered), ("failed", failed)):
+        for d in rows:
+            names.setdefault(d.exchange_id, {"delivered": [], "failed": []})[outcome].append(
+                d.recipient.username
+            )
     exchanges = exchanges_status_refresh(sorted(names))
     audit.record_many(
         [
