@@ -8,6 +8,7 @@ changes of deliveries (opening, acknowledging) are ``ciss.exchanges.delivery``'s
 writes here are the alert preference and the audit rows of what is read.
 """
 
+import functools
 import hashlib
 import uuid
 from collections.abc import Mapping
@@ -15,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from django.db import transaction
+from django.db import connections, router, transaction
 from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet
 from django.http import Http404, HttpRequest
 from django.utils import dateformat, timezone
@@ -137,8 +138,24 @@ def inbox_deliveries(user: User, filters: InboxFilters | None = None) -> QuerySe
 
 
 def unread_count(user: User) -> int:
-    """How many of the user's deliveries are in the inbox and not yet opened."""
-    return Delivery.objects.filter(recipient=user, status=DeliveryStatus.DELIVERED).count()
+    """How many of the user's deliveries are in the inbox and not yet opened.
+
+    Every page's header shows it, so it is written out: the ORM took longer to compile
+    the count than the database to answer it (0.53 against 0.23 ms a page)."""
+    with connections[router.db_for_read(Delivery)].cursor() as cursor:
+        cursor.execute(_unread_sql(cursor.db.alias), [user.pk, DeliveryStatus.DELIVERED])
+        (count,) = cursor.fetchone()
+    return int(count)
+
+
+@functools.cache
+def _unread_sql(alias: str) -> str:
+    quote, meta = connections[alias].ops.quote_name, Delivery._meta
+    return (
+        f"SELECT COUNT(*) FROM {quote(meta.db_table)}"  # noqa: S608  (names from the model)
+        f" WHERE {quote(meta.get_field('recipient').column)} = %s"
+        f" AND {quote(meta.get_field('status').column)} = %s"
+    )
 
 
 def inbox_version(user: User) -> str:

@@ -1,11 +1,11 @@
 import uuid
 from datetime import datetime
-from functools import cached_property
+from functools import cache, cached_property
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
-from django.db import models
+from django.db import DEFAULT_DB_ALIAS, connections, models
 from django.utils import timezone
 
 from portal.models.agencies import Agency
@@ -57,24 +57,17 @@ class User(AbstractUser):
 
     @cached_property
     def _grant_codes(self) -> tuple[frozenset[str], frozenset[str]]:
-        """The roles and the claims granted, in one query: a signed-in request asks for
-        both (the access rules, the menu), and two queries cost two round trips. A list
-        of users that prefetched its grants reads them from the prefetch instead."""
-        roles = (
-            RoleGrant.objects.filter(user_id=self.pk)
-            .annotate(kind=models.Value("role", output_field=models.CharField()))
-            .values_list("kind", "role")
-            .order_by()
-        )
-        claims = (
-            ClaimGrant.objects.filter(user_id=self.pk)
-            .annotate(kind=models.Value("claim", output_field=models.CharField()))
-            .values_list("kind", "claim")
-            .order_by()
-        )
+        """The roles and the claims granted, in one statement: a signed-in request asks
+        for both (the access rules, the menu). Written out rather than as the ORM's
+        union of two querysets, which took three times as long to compile as to run
+        (0.75 against 0.2 ms a request). A list of users that prefetched its grants reads
+        them from the prefetch instead."""
         granted: dict[str, set[str]] = {"role": set(), "claim": set()}
-        for which, code in roles.union(claims, all=True):
-            granted[which].add(code)
+        alias = self._state.db or DEFAULT_DB_ALIAS
+        with connections[alias].cursor() as cursor:
+            cursor.execute(_grants_sql(alias), ["role", self.pk, "claim", self.pk])
+            for which, code in cursor.fetchall():
+                granted[which].add(code)
         return frozenset(granted["role"]), frozenset(granted["claim"])
 
     def is_fully_signed_in(self) -> bool:
@@ -154,3 +147,16 @@ class ClaimGrant(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} holds {self.get_claim_display()}"
+
+
+@cache
+def _grants_sql(alias: str) -> str:
+    """One user's role and claim grants as (kind, code) rows, the kind a parameter."""
+    quote = connections[alias].ops.quote_name
+    role, claim = RoleGrant._meta, ClaimGrant._meta
+    return (
+        f"SELECT %s, {quote(role.get_field('role').column)} FROM {quote(role.db_table)}"  # noqa: S608
+        f" WHERE {quote(role.get_field('user').column)} = %s"
+        f" UNION ALL SELECT %s, {quote(claim.get_field('claim').column)}"
+        f" FROM {quote(claim.db_table)} WHERE {quote(claim.get_field('user').column)} = %s"
+    )

@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 from pytest_django import DjangoAssertNumQueries
 
+from ciss.inbox import unread_count
 from ciss.models import (
     AlertChannel,
     Delivery,
@@ -499,6 +500,17 @@ def test_unread_count_drops_once_an_item_is_opened(
     text = page_text(clerk_client.get(reverse(LIST)))
     assert "data-unread=" not in text
     assert 'id="inbox-unread"' in text
+
+
+def test_unread_count_is_the_users_own_delivered_items_only(court: Court) -> None:
+    for status in DeliveryStatus.values:
+        make_delivery(court.clerk, court.police, status=status)
+    make_delivery(court.clerk, court.police)
+    make_delivery(court.prosecutor, court.police)
+
+    assert unread_count(court.clerk) == 2  # delivered, not pending, read, acknowledged or failed
+    assert unread_count(court.prosecutor) == 1
+    assert unread_count(court.second_clerk) == 0
 
 
 def test_header_has_no_inbox_for_roles_without_one(
