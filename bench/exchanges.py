@@ -1509,8 +1509,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--max-requests",
         type=int,
-        default=2000,
-        help="gunicorn --max-requests, as the image sets it (2000, jitter 200; 0: never)",
+        default=20000,
+        help="gunicorn --max-requests, as the image sets it (20000, jitter a tenth; 0: never)",
     )
     parser.add_argument("--no-access-log", action="store_true", help="no gunicorn access log")
     parser.add_argument("--worker-pool", default="prefork", help="Celery pool (prefork)")

@@ -123,7 +123,8 @@ class Stack:
             "/dev/shm",  # noqa: S108  (gunicorn's heartbeat files, as the image puts them)
         ]
         if max_requests:
-            args += ["--max-requests", str(max_requests), "--max-requests-jitter", "200"]
+            jitter = str(max_requests // 10)  # as the image sets it
+            args += ["--max-requests", str(max_requests), "--max-requests-jitter", jitter]
         if access_log:
             args += [
                 "--access-logfile",
