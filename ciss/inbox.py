@@ -153,8 +153,8 @@ def _unread_sql(alias: str) -> str:
     quote, meta = connections[alias].ops.quote_name, Delivery._meta
     return (
         f"SELECT COUNT(*) FROM {quote(meta.db_table)}"  # noqa: S608  (names from the model)
-        f" WHERE {quote(meta.get_field('recipient').column)} = %s"
-        f" AND {quote(meta.get_field('status').column)} = %s"
+        f" WHERE {quote(str(meta.get_field('recipient').column))} = %s"
+        f" AND {quote(str(meta.get_field('status').column))} = %s"
     )
 
 

@@ -382,11 +382,11 @@ def test_heavy_person_page_runs_a_fixed_number_of_queries(
         ],
     )
     client = signed_in(user)
-    # 4 to authenticate (session, user, MFA device, roles and claims together), 1 for the
-    # header's unread-inbox count, the audit row, and for the record: on PostgreSQL 2 (the
-    # person, then every record in one statement) and 1 for the record cache's
-    # fingerprint, elsewhere 13 (one per record kind).
-    with django_assert_max_num_queries(16 if connection.vendor == "postgresql" else 25):
+    # 4 to authenticate (session, user with their agency, MFA device, roles and claims
+    # together), 1 for the header's unread-inbox count, the audit row, and for the record:
+    # on PostgreSQL 2 (the person, then every record in one statement) and 1 for the record
+    # cache's fingerprint, elsewhere 13 (one per record kind).
+    with django_assert_max_num_queries(15 if connection.vendor == "postgresql" else 24):
         response = client.get(page_url(person))
     assert response.status_code == 200
     assert len(response.context["view"].record.cases) == 20

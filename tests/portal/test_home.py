@@ -3,7 +3,9 @@
 from collections.abc import Callable
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from pytest_django import DjangoAssertNumQueries
@@ -145,3 +147,21 @@ def test_home_query_count_does_not_grow_with_activity(
 def test_home_refuses_post(signed_in: Callable[[User], Client], detective: User) -> None:
     response = signed_in(detective).post(reverse("portal:home"))
     assert response.status_code == 405
+
+
+def test_header_names_the_agency_without_a_query_of_its_own(
+    client: Client, detective: User, agency: Agency
+) -> None:
+    sign_in(client, detective)
+    with CaptureQueriesContext(connection) as queries:
+        page = _home(client)
+
+    assert f"{agency.name} ({agency.ori})" in page
+    agency_table = Agency._meta.db_table
+    user_table = User._meta.db_table
+    alone = [
+        query["sql"]
+        for query in queries
+        if f'FROM "{agency_table}"' in query["sql"] and user_table not in query["sql"]
+    ]
+    assert alone == []  # loaded with the signed-in user, in the same row
