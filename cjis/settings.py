@@ -238,7 +238,7 @@ PASSWORD_MAX_AGE = timedelta(days=env.int("PASSWORD_MAX_AGE_DAYS", 365))
 TEMPORARY_PASSWORD_LIFETIME = timedelta(hours=env.int("TEMPORARY_PASSWORD_HOURS", 24))
 ACCOUNT_INACTIVITY_LIMIT = timedelta(days=env.int("ACCOUNT_INACTIVE_DAYS", 90))
 
-SESSION_ENGINE = "django.contrib.sessions.backends.db"
+SESSION_ENGINE = "portal.sessions"  # Django's database sessions, read in one plain statement
 SESSION_COOKIE_NAME = "cjis_session"
 SESSION_IDLE_TIMEOUT = timedelta(minutes=env.int("SESSION_IDLE_TIMEOUT_MINUTES", 30))
 SESSION_MAX_AGE = timedelta(hours=env.int("SESSION_MAX_AGE_HOURS", 12))
