@@ -6,9 +6,9 @@ include: for a heavy person a third of the page's time. The markup is what the t
 wrote, every value escaped."""
 
 import functools
+import html
 from collections.abc import Iterable
 from datetime import date, datetime, tzinfo
-from html import escape
 from typing import Any
 
 from django import template
@@ -34,6 +34,15 @@ from obts.selectors import TimelineEvent
 register = template.Library()
 
 NO_WRAP = "text-no-wrap"
+
+
+def escape(text: str) -> str:
+    """``html.escape``, returning text without any markup character as it is: most values
+    here are dates, codes and plain words, and a heavy record has some 1,600 of them
+    (about 0.2 against 0.35 microseconds each)."""
+    if "&" in text or "<" in text or ">" in text or '"' in text or "'" in text:
+        return html.escape(text)
+    return text
 
 
 def _td(label: str, content: str, css: str = "") -> str:

@@ -3,6 +3,7 @@
 for speed; they must say exactly what the template markup they replaced said, with every
 value escaped. Each test renders the same records both ways and compares them."""
 
+import html
 import re
 from datetime import date, datetime
 from decimal import Decimal
@@ -15,6 +16,7 @@ from django.utils import timezone
 from obts.access import SentenceView
 from obts.models import Charge, CustodyStatus
 from obts.selectors import TimelineEvent
+from obts.templatetags import records
 from tests.obts.factories_records import (
     CaseFactory,
     ChargeFactory,
@@ -352,3 +354,11 @@ def test_warrant_rows_say_what_the_template_said() -> None:
     assert '<strong class="text-secondary-dark">Active</strong>' in got
     assert "Served 2025-05-01" in got
     assert "Vacated 2025-06-01" in got
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["", "Larceny 6th degree", "a & b", "<script>", "O'Brien", 'say "hi"', "x > y", "&amp;"],
+)
+def test_the_rows_escape_as_the_standard_library_does(text: str) -> None:
+    assert records.escape(text) == html.escape(text)
