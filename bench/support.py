@@ -142,13 +142,15 @@ def percentile(values: list[float], fraction: float) -> float:
 
 
 class Server:
-    """Requests straight into Django's WSGI handler."""
+    """Requests straight into the WSGI application gunicorn serves (``cjis.wsgi``, which
+    loads the URL patterns and freezes what the process has loaded, as a worker does)."""
 
     def __init__(self, headers: dict[str, str]) -> None:
-        from django.core.handlers.wsgi import WSGIHandler
         from django.test import RequestFactory
 
-        self.handler = WSGIHandler()
+        from cjis.wsgi import application
+
+        self.handler = application
         self.factory = RequestFactory(headers=headers)
 
     def get(self, url: str) -> tuple[int, bytes]:

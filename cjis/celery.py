@@ -12,12 +12,23 @@ import os
 
 from celery import Celery
 from celery.schedules import crontab
+from celery.signals import worker_process_init
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cjis.settings")
 
 app = Celery("cjis")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+@worker_process_init.connect
+def _freeze_loaded(**_: object) -> None:
+    """A worker process, its tasks loaded, freezes what it holds out of the garbage
+    collector's full collections, as the web workers do (``cjis/wsgi.py``)."""
+    from portal.collector import freeze_loaded
+
+    freeze_loaded()
+
 
 app.conf.beat_schedule = {
     "sweep-pending-deliveries": {
