@@ -9,8 +9,6 @@ and the base class still refuses a device of another user or an unconfirmed one 
 forgets it in the session. ``MIDDLEWARE`` names this class in django-otp's place."""
 
 import functools
-from collections.abc import Callable
-from typing import Any
 
 from django.apps import apps
 from django.db import connections, router
@@ -18,7 +16,7 @@ from django.db.models import Model
 from django_otp.middleware import OTPMiddleware as BaseOTPMiddleware
 from django_otp.models import Device
 
-Converter = Callable[[Any, Any, Any], Any]
+from portal.plain_rows import Columns, columns
 
 
 class OTPMiddleware(BaseOTPMiddleware):  # type: ignore[misc]
@@ -39,41 +37,21 @@ class OTPMiddleware(BaseOTPMiddleware):  # type: ignore[misc]
 
 
 def _read(model: type[Model], pk: int) -> Device | None:
-    alias = router.db_for_read(model)
-    sql, names, converters = _device_sql(alias, model)
-    database = connections[alias]
-    with database.cursor() as cursor:
+    database = router.db_for_read(model)
+    sql, device_columns = _device_sql(database, model)
+    with connections[database].cursor() as cursor:
         cursor.execute(sql, [pk])
         row = cursor.fetchone()
     if row is None:
         return None
-    values = list(row)
-    for index, field_converters in converters:
-        for convert, expression in field_converters:
-            values[index] = convert(values[index], expression, database)
-    device: Device = model.from_db(alias, names, values)
+    device: Device = device_columns.build(row)
     return device
 
 
 @functools.cache
-def _device_sql(
-    alias: str, model: type[Model]
-) -> tuple[str, list[str], list[tuple[int, list[tuple[Converter, Any]]]]]:
-    """The statement, the field names in its column order, and each column's converters
-    (the database's and the field's, as the ORM applies them: SQLite hands booleans and
-    dates as stored)."""
-    database = connections[alias]
-    quote, meta = database.ops.quote_name, model._meta
-    fields = list(meta.concrete_fields)
-    columns = ", ".join(quote(str(field.column)) for field in fields)
-    sql = (
-        f"SELECT {columns} FROM {quote(meta.db_table)}"  # noqa: S608  (model names)
-        f" WHERE {quote(str(meta.pk.column))} = %s"
-    )
-    converters = []
-    for index, field in enumerate(fields):
-        expression = field.get_col(meta.db_table)
-        found = database.ops.get_db_converters(expression) + expression.get_db_converters(database)
-        if found:
-            converters.append((index, [(convert, expression) for convert in found]))
-    return sql, [field.attname for field in fields], converters
+def _device_sql(database: str, model: type[Model]) -> tuple[str, Columns]:
+    quote, meta = connections[database].ops.quote_name, model._meta
+    device = columns(database, model, meta.db_table)
+    pk = quote(str(meta.pk.column))
+    sql = f"SELECT {device.select} FROM {quote(meta.db_table)} WHERE {pk} = %s"  # noqa: S608  (model names)
+    return sql, device
