@@ -9,6 +9,7 @@ from django.db import DEFAULT_DB_ALIAS, connections, models
 from django.utils import timezone
 
 from portal.models.agencies import Agency
+from portal.plain_rows import Columns, columns
 from portal.roles import Claim, Role
 
 
@@ -21,6 +22,15 @@ class UsersWithAgency(UserManager["User"]):
 
     def get_queryset(self) -> models.QuerySet["User"]:
         return super().get_queryset().select_related("agency")
+
+    def get(self, *args: Any, **kwargs: Any) -> "User":
+        """As the queryset's ``get``; by primary key alone, which is how authentication
+        loads the signed-in user on every request, the user and agency are read by one
+        statement written out (compiling the ORM's query took longer than running it)."""
+        pk = kwargs.get("pk")
+        if args or len(kwargs) != 1 or type(pk) is not int:
+            return super().get(*args, **kwargs)
+        return _user_with_agency(self.db, pk)
 
 
 class User(AbstractUser):
@@ -162,6 +172,40 @@ class ClaimGrant(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} holds {self.get_claim_display()}"
+
+
+def _user_with_agency(database: str, pk: int) -> User:
+    sql, user_columns, agency_columns, agency_pk = _user_sql(database)
+    with connections[database].cursor() as cursor:
+        cursor.execute(sql, [pk])
+        row = cursor.fetchone()
+    if row is None:
+        raise User.DoesNotExist("User matching query does not exist.")
+    user = user_columns.build(row[: user_columns.width])
+    assert isinstance(user, User)  # noqa: S101  (built from User's own columns)
+    agency_part = row[user_columns.width :]
+    agency = agency_columns.build(agency_part) if agency_part[agency_pk] is not None else None
+    User._meta.get_field("agency").set_cached_value(user, agency)
+    return user
+
+
+@cache
+def _user_sql(database: str) -> tuple[str, Columns, Columns, int]:
+    """The user by id with their agency (a left join: some users have none); the two
+    models' columns, and where the agency's id is among its columns."""
+    quote = connections[database].ops.quote_name
+    user, agency = User._meta, Agency._meta
+    user_columns = columns(database, User, "u")
+    agency_columns = columns(database, Agency, "a")
+    agency_id = quote(str(user.get_field("agency").column))
+    sql = (
+        f"SELECT {user_columns.select}, {agency_columns.select}"  # noqa: S608  (model names)
+        f" FROM {quote(user.db_table)} {quote('u')}"
+        f" LEFT JOIN {quote(agency.db_table)} {quote('a')}"
+        f" ON {quote('a')}.{quote(str(agency.pk.column))} = {quote('u')}.{agency_id}"
+        f" WHERE {quote('u')}.{quote(str(user.pk.column))} = %s"
+    )
+    return sql, user_columns, agency_columns, agency_columns.names.index("id")
 
 
 @cache
