@@ -76,7 +76,14 @@ def _ymd_hm(value: datetime | None, zone: tzinfo) -> str:
         return ""
     if timezone.is_aware(value):
         value = value.astimezone(zone)
-    return value.strftime("%Y-%m-%d %H:%M")
+    # Not strftime: a third of its time, and a heavy record spells a few hundred of these.
+    return "%04d-%02d-%02d %02d:%02d" % (  # noqa: UP031
+        value.year,
+        value.month,
+        value.day,
+        value.hour,
+        value.minute,
+    )
 
 
 def _in_brackets(value: str) -> str:
