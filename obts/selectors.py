@@ -7,14 +7,16 @@ a template or a serializer.
 """
 
 import functools
+import inspect
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, TypedDict
 
-from django.db import connection, connections, router
+from django.db import connection, connections, models, router
 from django.db.models import Prefetch, Q, QuerySet, prefetch_related_objects
+from django.db.models.manager import BaseManager
 from django.http import Http404
 
 from obts import rows_once
@@ -250,18 +252,50 @@ def _load_once(person: Person, visibility: Visibility) -> None:
             case_field.set_cached_value(sentence, cases[sentence.case_id])
 
 
-def _cache(owner: Any, relation: str, records: list[Any]) -> None:
+def _cache(owner: models.Model, relation: str, records: list[Any]) -> None:
     """Leave ``records`` as the prefetched rows of ``owner.<relation>``, each pointing
     back at ``owner``, as ``prefetch_related_objects`` would."""
-    manager = getattr(owner, relation)
-    queryset = manager.all()
+    plain = _plain_relation(type(owner), relation)
+    if plain is None:
+        manager = getattr(owner, relation)
+        queryset = manager.all()
+        back = manager.field
+    else:
+        # What the related manager's all() gives, built directly: a heavy record caches
+        # some thirty relations, and the manager and the cloned query of each were a
+        # thirteenth of a first view. The filter on the owner stays deferred, as the
+        # manager defers it, until something asks the queryset for more than its rows.
+        queryset_class, back = plain
+        queryset = queryset_class(model=back.model, hints={"instance": owner})
+        owner_id = getattr(owner, back.target_field.attname)
+        # Django's own attributes for these (QuerySet._filter_or_exclude, RelatedManager).
+        queryset._deferred_filter = (False, (), {back.name: owner})  # type: ignore[attr-defined]
+        queryset._known_related_objects = {back: {owner_id: owner}}  # type: ignore[attr-defined]
     queryset._result_cache = records
     queryset._prefetch_done = True
-    back = manager.field
     for record in records:
         back.set_cached_value(record, owner)
     prefetched = owner.__dict__.setdefault("_prefetched_objects_cache", {})
     prefetched[back.remote_field.cache_name] = queryset
+
+
+@functools.cache
+def _plain_relation(
+    owner: type[models.Model], relation: str
+) -> tuple[type[QuerySet[Any]], models.ForeignKey[Any, Any]] | None:
+    """The queryset class and foreign key of ``owner.<relation>`` when its related
+    manager's queryset is the plain one (the related model's default manager not
+    overriding ``get_queryset``, so adding no filter of its own); None otherwise."""
+    rel = getattr(owner, relation).rel
+    manager = rel.related_model._default_manager
+    if inspect.getattr_static(type(manager), "get_queryset") is not inspect.getattr_static(
+        BaseManager, "get_queryset"
+    ):
+        return None
+    field = rel.field
+    if not isinstance(field, models.ForeignKey) or len(field.foreign_related_fields) != 1:
+        return None
+    return manager._queryset_class, field
 
 
 def _params(parts: tuple[rows_once.Part, ...]) -> int:

@@ -189,3 +189,29 @@ def test_the_statement_sent_unprepared_reads_the_same_record(settings: SettingsW
     assert plain is not None
     assert_same(plain, prepared)
     assert_same(plain, by_orm(person, visibility))
+
+
+def test_a_cached_relation_queries_as_the_related_managers_own_would() -> None:
+    """The relations are left as the related managers' querysets would be: iterating
+    them asks nothing, and anything more (a filter, a count of another query) is scoped
+    to the owner exactly as the manager scopes it, its rows pointing back at the owner."""
+    person = heavy_person(cases=3)
+    heavy_person(cases=2)  # another person's cases and charges must not come back
+    everything = Visibility(criminal_history=True, juvenile=True, sealed=True, registry=True)
+    record = person_record(person.public_id, everything)
+    stored = Person.objects.get(pk=person.pk)
+
+    cached = record.person.cases.all()
+    assert str(cached.query) == str(stored.cases.all().query)
+    first = record.cases[0]
+    assert str(first.charges.all().query) == str(
+        first.charges.model.objects.filter(case=first).query
+    )
+    refetched = list(cached.filter(pk__gte=0))
+    assert sorted(case.pk for case in refetched) == sorted(case.pk for case in record.cases)
+    with CaptureQueriesContext(connection) as queries:
+        assert all(case.person is record.person for case in refetched)
+    assert not queries.captured_queries
+    charges = list(first.charges.filter(pk__gte=0))
+    assert {charge.pk for charge in charges} == {charge.pk for charge in first.charges.all()}
+    assert all(charge.case is first for charge in charges)
