@@ -70,8 +70,11 @@ def _ymd(value: date | None) -> str:
     return value.isoformat() if value is not None else ""
 
 
+@functools.lru_cache(maxsize=4096)
 def _ymd_hm(value: datetime | None, zone: tzinfo) -> str:
-    """As the ``ymd_hm`` filter gives it, with the current zone looked up once."""
+    """As the ``ymd_hm`` filter gives it, with the current zone looked up once. Kept per
+    moment and zone: the records of one feed share their as-of time, and a heavy record
+    spells the same few moments a few hundred times."""
     if value is None:
         return ""
     if timezone.is_aware(value):
