@@ -1,8 +1,9 @@
+import functools
 from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest
-from django.urls import reverse
+from django.urls import get_script_prefix, get_urlconf, reverse
 
 from portal.models import User
 from portal.roles import Role
@@ -32,7 +33,7 @@ def portal(request: HttpRequest) -> dict[str, Any]:
     if signed_in and isinstance(user, User):
         for label, name, roles in NAVIGATION:
             if not roles or user.has_role(*roles):
-                url = reverse(name)
+                url = _url(name, get_script_prefix(), get_urlconf() or settings.ROOT_URLCONF)
                 nav.append({"label": label, "url": url, "current": request.path == url})
     return {
         "state_name": settings.STATE_NAME,
@@ -41,3 +42,11 @@ def portal(request: HttpRequest) -> dict[str, Any]:
         "fully_signed_in": signed_in,
         "idle_timeout_seconds": int(settings.SESSION_IDLE_TIMEOUT.total_seconds()),
     }
+
+
+@functools.lru_cache(maxsize=256)
+def _url(name: str, prefix: str, urlconf: str) -> str:
+    """``reverse(name)`` for a page without arguments, kept per script prefix and URLconf
+    (what the answer depends on): every page's header lists some of them, and reversing
+    one cost as much as the rest of the header's context."""
+    return reverse(name, urlconf=urlconf)
