@@ -88,10 +88,14 @@ def _sql(parts: tuple[Part, ...]) -> str:
         ]
         # Ties keep one order from one read to the next.
         order.append("r.id")
+        # Each row as a JSON array of its columns in the model's field order: a third
+        # faster to parse than an object repeating every column's name, and read by
+        # position. (A function takes at most 100 arguments; the widest model has 21.)
+        values = ", ".join(f"r.{quote(column)}" for column in columns.values())
         # Built from the models' own names and the callers' fixed conditions.
         branches.append(
             f"SELECT {kind} AS kind, row_number() OVER (ORDER BY {', '.join(order)}) AS place, "  # noqa: S608
-            f"row_to_json(r)::text FROM {table(part.model)} r WHERE {part.where}"
+            f"json_build_array({values})::text FROM {table(part.model)} r WHERE {part.where}"
         )
     return " UNION ALL ".join(branches) + " ORDER BY kind, place"
 
@@ -139,26 +143,26 @@ def _converter(field: models.Field[Any, Any]) -> Callable[[Any], Any]:
 
 
 @functools.cache
-def _builder(model: type[models.Model]) -> Callable[[dict[str, Any]], models.Model]:
+def _builder(model: type[models.Model]) -> Callable[[list[Any]], models.Model]:
     fields = list(model._meta.concrete_fields)
     names = [field.attname for field in fields]
-    columns = [(str(field.column), _converter(field)) for field in fields]
+    converters = [_converter(field) for field in fields]
     alias = connection.alias
 
-    def values(data: dict[str, Any]) -> list[Any]:
+    def values(data: list[Any]) -> list[Any]:
         return [
-            None if (value := data[column]) is None else convert(value)
-            for column, convert in columns
+            None if value is None else convert(value)
+            for value, convert in zip(data, converters, strict=True)
         ]
 
     if not _plain_instances(model):
 
-        def build(data: dict[str, Any]) -> models.Model:
+        def build(data: list[Any]) -> models.Model:
             return model.from_db(alias, names, values(data))
 
         return build
 
-    def build_plain(data: dict[str, Any]) -> models.Model:
+    def build_plain(data: list[Any]) -> models.Model:
         # What from_db gives for a fresh row, without Model.__init__'s per-field work
         # (a heavy record is some 180 instances): the values in the instance's
         # __dict__, where __init__ would have set them, and the state of a loaded row.
