@@ -31,8 +31,8 @@ class OTPMiddleware(BaseOTPMiddleware):  # type: ignore[misc]
             pk = int(device_id)
         except (ValueError, LookupError):
             return None
-        if not issubclass(model, Device):
-            return None
+        if not issubclass(model, Device) or not -(2**63) <= pk < 2**63:
+            return None  # (an id no column holds: the ORM answers no rows too)
         return _read(model, pk)
 
 

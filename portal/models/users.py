@@ -28,7 +28,7 @@ class UsersWithAgency(UserManager["User"]):
         loads the signed-in user on every request, the user and agency are read by one
         statement written out (compiling the ORM's query took longer than running it)."""
         pk = kwargs.get("pk")
-        if args or len(kwargs) != 1 or type(pk) is not int:
+        if args or len(kwargs) != 1 or type(pk) is not int or not -(2**63) <= pk < 2**63:
             return super().get(*args, **kwargs)
         return _user_with_agency(self.db, pk)
 

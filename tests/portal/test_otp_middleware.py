@@ -68,6 +68,7 @@ def test_a_static_device_reads_too(officer: User) -> None:
         "otp_totp/1",  # no model name
         "nowhere.device/1",  # no such app
         "portal.user/1",  # a model that is not a device
+        "otp_totp.totpdevice/99999999999999999999999",  # beyond any id column
     ],
 )
 def test_an_id_naming_no_device_gives_none(persistent_id: str, officer: User) -> None:

@@ -57,9 +57,10 @@ def test_a_user_without_an_agency_loads_with_none(helpdesk: User) -> None:
     assert len(queries) == 1
 
 
-def test_an_unknown_id_raises_as_the_orm_does(db: None) -> None:
+@pytest.mark.parametrize("pk", [987654, 2**70])
+def test_an_unknown_id_raises_as_the_orm_does(pk: int, db: None) -> None:
     with pytest.raises(User.DoesNotExist, match="User matching query does not exist"):
-        User.with_agency.get(pk=987654)
+        User.with_agency.get(pk=pk)
 
 
 def test_other_lookups_still_go_through_the_orm(officer: User, agency: Agency) -> None:
