@@ -8,15 +8,11 @@ parsed as it parses it, a model that is not a device or a malformed id gives no 
 and the base class still refuses a device of another user or an unconfirmed one and
 forgets it in the session. ``MIDDLEWARE`` names this class in django-otp's place."""
 
-import functools
-
 from django.apps import apps
-from django.db import connections, router
-from django.db.models import Model
 from django_otp.middleware import OTPMiddleware as BaseOTPMiddleware
 from django_otp.models import Device
 
-from portal.plain_rows import Columns, columns
+from portal.plain_rows import row_by
 
 
 class OTPMiddleware(BaseOTPMiddleware):  # type: ignore[misc]
@@ -33,25 +29,5 @@ class OTPMiddleware(BaseOTPMiddleware):  # type: ignore[misc]
             return None
         if not issubclass(model, Device) or not -(2**63) <= pk < 2**63:
             return None  # (an id no column holds: the ORM answers no rows too)
-        return _read(model, pk)
-
-
-def _read(model: type[Model], pk: int) -> Device | None:
-    database = router.db_for_read(model)
-    sql, device_columns = _device_sql(database, model)
-    with connections[database].cursor() as cursor:
-        cursor.execute(sql, [pk])
-        row = cursor.fetchone()
-    if row is None:
-        return None
-    device: Device = device_columns.build(row)
-    return device
-
-
-@functools.cache
-def _device_sql(database: str, model: type[Model]) -> tuple[str, Columns]:
-    quote, meta = connections[database].ops.quote_name, model._meta
-    device = columns(database, model, meta.db_table)
-    pk = quote(str(meta.pk.column))
-    sql = f"SELECT {device.select} FROM {quote(meta.db_table)} WHERE {pk} = %s"  # noqa: S608  (model names)
-    return sql, device
+        device: Device | None = row_by(model, "id", pk)  # django-otp looks devices up by id
+        return device

@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import connections
+from django.db import connections, router
 from django.db.models import Model
 
 Converter = Callable[[Any, Any, Any], Any]
@@ -62,3 +62,25 @@ def columns(database: str, model: type[Model], table: str) -> Columns:
         names=tuple(field.attname for field in fields),
         converters=tuple(converters),
     )
+
+
+def row_by(model: type[Model], field: str, value: Any) -> Model | None:
+    """The row of ``model`` whose ``field`` (a unique column: the primary key, a public
+    id, a session key) equals ``value``, or None: ``filter(field=value).first()``
+    without compiling a query."""
+    database = router.db_for_read(model)
+    connection = connections[database]
+    sql, found = _row_by_sql(database, model, field)
+    prepared = model._meta.get_field(field).get_db_prep_value(value, connection)  # type: ignore[union-attr]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [prepared])
+        row = cursor.fetchone()
+    return None if row is None else found.build(row)
+
+
+@functools.cache
+def _row_by_sql(database: str, model: type[Model], field: str) -> tuple[str, Columns]:
+    quote, meta = connections[database].ops.quote_name, model._meta
+    found = columns(database, model, meta.db_table)
+    where = quote(str(meta.get_field(field).column))  # type: ignore[union-attr]
+    return f"SELECT {found.select} FROM {quote(meta.db_table)} WHERE {where} = %s", found  # noqa: S608  (model names)
