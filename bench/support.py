@@ -1,6 +1,6 @@
 """What the benchmarks share: a dedicated, migrated database they create and drop (or the
 kept million-person population), a description of the machine and database the figures
-were taken on, and requests sent straight into Django's WSGI handler."""
+were taken on, and requests sent straight into the WSGI application gunicorn serves."""
 
 import platform
 import shutil
