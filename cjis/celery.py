@@ -6,13 +6,21 @@ only after they finish (``acks_late``) and given back to the broker when a worke
 Redis's visibility timeout is longer than any countdown or retry backoff
 (``CELERY_MAX_TASK_DELAY``), so a delayed task is never handed out twice. Without
 ``REDIS_URL`` tasks run eagerly in the web process.
+
+Database connections: Celery's Django fixup closes a worker's connections after every
+task, so each task would open a new one (a PostgreSQL backend started, authenticated and
+its catalog caches filled, for a task of a few statements). A worker process instead
+treats each task as Django treats a request: before and after it, a connection that is
+broken, left in a transaction or older than ``CONN_MAX_AGE`` is closed, and any other is
+kept for the next task. ``CELERY_DB_REUSE_MAX`` (settings) turns the fixup's own
+closing into a full close every that many tasks.
 """
 
 import os
 
 from celery import Celery
 from celery.schedules import crontab
-from celery.signals import worker_process_init
+from celery.signals import task_postrun, task_prerun, worker_process_init
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cjis.settings")
 
@@ -28,6 +36,19 @@ def _freeze_loaded(**_: object) -> None:
     from portal.collector import freeze_loaded
 
     freeze_loaded()
+
+
+@task_prerun.connect
+@task_postrun.connect
+def _close_old_connections(task: object = None, **_: object) -> None:
+    """Around a task a worker runs, the connections Django would close around a request
+    (see the module's description). A task run eagerly, inside the caller's request and
+    perhaps its transaction, is left alone, as the fixup leaves it."""
+    if getattr(getattr(task, "request", None), "is_eager", False):
+        return
+    from django.db import close_old_connections
+
+    close_old_connections()
 
 
 app.conf.beat_schedule = {

@@ -183,6 +183,10 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Celery's Django fixup closes a worker's database connections every this many tasks;
+# between, cjis/celery.py closes them as Django does around a request (CONN_MAX_AGE,
+# health checks), so that a task does not open a new connection of its own.
+CELERY_DB_REUSE_MAX = env.int("CELERY_DB_REUSE_MAX", 1000)
 # Processes per worker. Tasks mostly wait on PostgreSQL and Redis, so one per core leaves
 # the cores idle meanwhile: at 50 arrest notices a second on two cores, two processes let
 # deliveries fall seconds behind, four keep each inbox row within 0.2 s (bench/README.md).
