@@ -82,8 +82,9 @@ def upsert(kind: str, *records: dict[str, Any]) -> None:
 
 
 def arrest(client: Client, court: Court, incident: str = "2026-000124", **changes: Any) -> Exchange:
-    """An early arrest notice about the person of ``create_person`` (by SID)."""
-    payload = notice(incident_number=incident, subject=SUBJECT, **changes)
+    """An early arrest notice about the person of ``create_person`` (by SID), unless
+    ``changes`` name another subject."""
+    payload = notice(incident_number=incident, **{"subject": SUBJECT, **changes})
     answer = submit(client, court.key, payload)
     assert answer.status_code == 202, answer.content
     return Exchange.objects.get(public_id=answer.json()["id"])
@@ -205,6 +206,65 @@ def test_records_an_exchange_wrote_do_not_alert_a_second_time(
     subscriptions.follow_person(user=follower, person=person)
     arrest(client, court)
     assert [a.source for a in alerts_of(follower)] == ["exchange early_arrest_notice"]
+
+
+def lot(client: Client, court: Court) -> list[Exchange]:
+    """Three notices as intake accepts them together: about the person of
+    ``create_person``, about another subject in a car, about a third on foot."""
+    others = [
+        {**SUBJECT, "sid": "CT77777777", "first_name": "Ona", "last_name": "Brandt"},
+        {**SUBJECT, "sid": "CT66666666", "first_name": "Ira", "last_name": "Vance"},
+    ]
+    return [
+        arrest(client, court, incident="2026-000401"),
+        arrest(
+            client,
+            court,
+            incident="2026-000402",
+            subject=others[0],
+            vehicle={"plate": "XYZ9876", "state": "CT"},
+        ),
+        arrest(client, court, incident="2026-000403", subject=others[1]),
+    ]
+
+
+def test_a_lot_alerts_only_the_followers_of_what_each_notice_touches(
+    client: Client, court: Court, follower: User, person: Person
+) -> None:
+    exchanges = lot(client, court)
+    subscriptions.follow_person(user=follower, person=person)
+    subscriptions.follow_plate(user=follower, plate="xyz-9876", state="ct")
+    plate_reader = UserFactory.create(
+        username="plate_reader", agency=court.police, roles=[Role.OFFICER]
+    )
+    subscriptions.follow_plate(user=plate_reader, plate="XYZ9876", state="CT")
+
+    alert_ids = subscription_alerts.alerts_for_exchanges([e.pk for e in exchanges])
+
+    touched = {
+        (alert.subscription.user.username, alert.exchange_public_id)
+        for alert in SubscriptionAlert.objects.filter(pk__in=alert_ids)
+    }
+    assert touched == {
+        ("follower", exchanges[0].public_id),
+        ("follower", exchanges[1].public_id),
+        ("plate_reader", exchanges[1].public_id),
+    }
+
+
+def test_a_lot_nobody_follows_is_settled_in_two_queries(
+    client: Client, court: Court, follower: User, person: Person, django_assert_num_queries: Any
+) -> None:
+    exchanges = lot(client, court)
+    subscriptions.follow_plate(user=follower, plate="XYZ9877", state="CT")
+    stranger = Person.objects.get(
+        public_id=create_person(
+            source_id="A-2003", sid="CT55555555", first_name="Eli", last_name="Stone", aliases=[]
+        )
+    )
+    subscriptions.follow_person(user=follower, person=stranger)
+    with django_assert_num_queries(2):
+        assert subscription_alerts.alerts_for_exchanges([e.pk for e in exchanges]) == []
 
 
 def test_notice_naming_followed_plate_alerts(
