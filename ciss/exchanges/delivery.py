@@ -60,10 +60,20 @@ def exchanges_deliver(*, exchange_ids: list[int]) -> list[int]:
     transaction: one read of their pending deliveries, one UPDATE per outcome, their
     statuses worked out together, and one audit row for each exchange delivered."""
     now = timezone.now()
+    # Only what delivering reads: a recipient's whole account row is some thirty
+    # columns, read for every delivery of every lot.
     pending = list(
         Delivery.objects.select_for_update(skip_locked=True, of=("self",))
         .filter(exchange_id__in=exchange_ids, status=DeliveryStatus.PENDING)
         .select_related("recipient", "recipient__inbox_preference")
+        .only(
+            "exchange",
+            "status",
+            "recipient__is_active",
+            "recipient__username",
+            "recipient__email",
+            "recipient__inbox_preference__alert",
+        )
         .order_by("pk")
     )
     if not pending:
@@ -116,7 +126,11 @@ def exchange_status_refresh(exchange_id: int) -> Exchange:
 def exchanges_status_refresh(exchange_ids: list[int]) -> dict[int, Exchange]:
     """Recompute the exchanges' statuses from their deliveries: one read of the counts,
     one UPDATE per status that changed. Returns the exchanges by id."""
-    exchanges = {exchange.pk: exchange for exchange in Exchange.objects.filter(pk__in=exchange_ids)}
+    # Without the submitted payload and the answer: their JSON is the most of a row.
+    exchanges = {
+        exchange.pk: exchange
+        for exchange in Exchange.objects.filter(pk__in=exchange_ids).defer("payload", "answer")
+    }
     counts = {
         row["exchange_id"]: row
         for row in Delivery.objects.filter(exchange_id__in=exchange_ids)

@@ -54,6 +54,40 @@ def test_delivering_twice_shows_each_exchange_once(client: Client, court: Court)
     assert AuditEvent.objects.filter(action="ciss.exchange.delivered").count() == 1
 
 
+def pending_lot(client: Client, court: Court, size: int) -> list[int]:
+    """``size`` notices whose deliveries wait for the task (the broker was down)."""
+    ids = []
+    for number in range(size):
+        answer = submit(client, court.key, notice(incident_number=f"2026-0009{number:02d}"))
+        ids.append(Exchange.objects.get(public_id=answer.json()["id"]).pk)
+    return ids
+
+
+@pytest.mark.usefixtures("broker_down")
+def test_a_lot_is_delivered_in_the_same_statements_whatever_its_size(
+    client: Client,
+    court: Court,
+    django_assert_num_queries: Any,
+    django_assert_max_num_queries: Any,
+) -> None:
+    InboxPreference.objects.create(user=court.clerk, alert=AlertChannel.EMAIL)
+    small, large = pending_lot(client, court, 2), pending_lot(client, court, 5)
+    with django_assert_max_num_queries(10) as first:
+        emailed = delivery.exchanges_deliver(exchange_ids=small)
+    with django_assert_num_queries(len(first.captured_queries)):
+        emailed += delivery.exchanges_deliver(exchange_ids=large)
+
+    clerk_rows = Delivery.objects.filter(recipient=court.clerk)
+    assert sorted(emailed) == sorted(clerk_rows.values_list("pk", flat=True))
+    assert set(Delivery.objects.values_list("status", flat=True)) == {DeliveryStatus.DELIVERED}
+    assert set(Exchange.objects.values_list("status", flat=True)) == {ExchangeStatus.DELIVERED}
+    audited = AuditEvent.objects.filter(action="ciss.exchange.delivered").order_by("pk").last()
+    assert audited is not None
+    assert sorted(audited.details["delivered"]) == sorted(
+        [court.clerk.username, court.second_clerk.username, court.prosecutor.username]
+    )
+
+
 def test_broker_down_still_answers_202_and_leaves_deliveries_pending(
     client: Client, court: Court, broker_down: None
 ) -> None:
