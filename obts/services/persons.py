@@ -191,6 +191,8 @@ def _stored_sources(keys: set[SourceKey]) -> dict[SourceKey, PersonSource]:
     by_system: dict[str, list[str]] = {}
     for system, source_id in keys:
         by_system.setdefault(system, []).append(source_id)
+    if not _any_stored(by_system):
+        return {}
     condition = Q()
     for system, source_ids in by_system.items():
         condition |= Q(source_system=system, source_id__in=source_ids)
@@ -207,6 +209,29 @@ def _stored_sources(keys: set[SourceKey]) -> dict[SourceKey, PersonSource]:
         .order_by("pk")
     )
     return {(source.source_system, source.source_id): source for source in queryset}
+
+
+def _any_stored(by_system: dict[str, list[str]]) -> bool:
+    """Whether any of these sources is stored. A batch of new sources (an arrest notice's
+    subject, a new person's record) is the usual one: one light statement tells, and the
+    locking read of stored sources with their person, which costs more to compile than
+    to run, is skipped. A source another request stores meanwhile meets the unique
+    constraint when this one inserts it, as it would after the locking read."""
+    quote = connection.ops.quote_name
+    table = quote(PersonSource._meta.db_table)
+    system = quote(PersonSource._meta.get_field("source_system").column)
+    source = quote(PersonSource._meta.get_field("source_id").column)
+    clauses, params = [], []
+    for name, source_ids in by_system.items():
+        placeholders = ", ".join(["%s"] * len(source_ids))
+        clauses.append(f"({system} = %s AND {source} IN ({placeholders}))")
+        params += [name, *source_ids]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT 1 FROM {table} WHERE {' OR '.join(clauses)} LIMIT 1",  # noqa: S608
+            params,
+        )
+        return cursor.fetchone() is not None
 
 
 def _upsert_valid(

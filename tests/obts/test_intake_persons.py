@@ -6,8 +6,9 @@ from datetime import date
 from typing import Any
 
 import pytest
-from django.db import IntegrityError
+from django.db import IntegrityError, connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 from obts.matching import key_hashes, name_keys
 from obts.models import (
@@ -299,6 +300,25 @@ def test_update_of_a_source_is_never_rematched(client: Client, key: str) -> None
     update = person_body(source_id="A-2", sid=SID)
     response = post_json(client, persons_url(), update, key)
     assert response.json()["id"] == second != first
+
+
+def _source_reads(queries: CaptureQueriesContext) -> int:
+    """The reads of stored sources with their persons (locking them on PostgreSQL)."""
+    return sum(
+        'FROM "obts_personsource" INNER JOIN "obts_person"' in query["sql"]
+        for query in queries.captured_queries
+    )
+
+
+def test_a_new_source_skips_the_read_of_stored_sources(client: Client, key: str) -> None:
+    with CaptureQueriesContext(connection) as new:
+        assert post_json(client, persons_url(), person_body(), key).status_code == 201
+    assert _source_reads(new) == 0
+
+    with CaptureQueriesContext(connection) as replay:
+        response = post_json(client, persons_url(), person_body(), key)
+    assert response.json()["result"] == "unchanged"
+    assert _source_reads(replay) == 1
 
 
 # ---------------------------------------------------------------------------------------
