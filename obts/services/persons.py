@@ -219,8 +219,7 @@ def _any_stored(by_system: dict[str, list[str]]) -> bool:
     constraint when this one inserts it, as it would after the locking read."""
     quote = connection.ops.quote_name
     table = quote(PersonSource._meta.db_table)
-    system = quote(PersonSource._meta.get_field("source_system").column)
-    source = quote(PersonSource._meta.get_field("source_id").column)
+    system, source = quote("source_system"), quote("source_id")
     clauses, params = [], []
     for name, source_ids in by_system.items():
         placeholders = ", ".join(["%s"] * len(source_ids))
