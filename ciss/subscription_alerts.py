@@ -282,16 +282,17 @@ def alerts_for_exchanges(exchange_ids: list[int]) -> list[int]:
     alert_ids: list[int] = []
     for exchange_id in sorted(named):
         condition = _followed_by([named[exchange_id]])
-        followed = len(named) == 1 or (Subscription.objects.filter(condition & _active()).exists())
+        followed = len(named) == 1 or Subscription.objects.filter(condition & _active()).exists()
         if followed:
             alert_ids += _exchange_alerts(exchange_id, condition)
     return alert_ids
 
 
 def _followed_by(named: Iterable[Mapping[str, Any]]) -> Q:
-    """The subscriptions any of these exchanges touches (its person, case and plate),
-    from their ``person_id``, ``case_id`` and ``payload``: a few ``IN`` lists whatever
-    the number of exchanges, since a lot's condition is compiled on every delivery."""
+    """The subscriptions any of these exchanges touches (their persons, cases and
+    plates), from their ``person_id``, ``case_id`` and ``payload``: a few ``IN`` lists
+    whatever the number of exchanges, since a lot's condition is compiled on every
+    delivery."""
     rows = list(named)
     persons = sorted({row["person_id"] for row in rows if row["person_id"] is not None})
     cases = sorted({row["case_id"] for row in rows if row["case_id"] is not None})
