@@ -205,7 +205,7 @@ def _user_sql(database: str) -> tuple[str, Columns, Columns, int]:
         f" ON {quote('a')}.{quote(str(agency.pk.column))} = {quote('u')}.{agency_id}"
         f" WHERE {quote('u')}.{quote(str(user.pk.column))} = %s"
     )
-    return sql, user_columns, agency_columns, agency_columns.names.index("id")
+    return sql, user_columns, agency_columns, agency_columns.names.index(agency.pk.attname)
 
 
 @cache

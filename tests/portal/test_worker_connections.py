@@ -6,6 +6,7 @@ Django fixup beside ours, so what is tested is what a worker process does. Postg
 only: the embedded SQLite test database is in memory and never really closed."""
 
 import time
+from collections.abc import Iterator
 
 import pytest
 from celery.fixups.django import DjangoWorkerFixup  # type: ignore[attr-defined]  # not in the stubs
@@ -46,11 +47,15 @@ def fixup() -> DjangoWorkerFixup:
 
 
 @pytest.fixture
-def fresh_connection() -> None:
-    """A connection opened with a maximum age, as a worker's is under DATABASE_URL."""
+def fresh_connection() -> Iterator[None]:
+    """A connection opened with a maximum age, as a worker's is under DATABASE_URL; the
+    setting is put back afterwards for the tests that follow."""
+    before = connection.settings_dict["CONN_MAX_AGE"]
     connection.close()
     connection.settings_dict["CONN_MAX_AGE"] = 60
     connection.ensure_connection()
+    yield
+    connection.settings_dict["CONN_MAX_AGE"] = before
 
 
 @pytest.mark.django_db(transaction=True)
