@@ -437,6 +437,7 @@ class Phase:
     rollbacks: int = 0
     cpu: CpuUse | None = None
     cpu_ms_per_request: dict[str, float] = field(default_factory=dict)
+    p95_by_second: list[float] = field(default_factory=list)
 
 
 def _summarise(phase: Phase, plan: list[Planned], answers: list[Answer], started: float) -> None:
@@ -467,6 +468,15 @@ def _summarise(phase: Phase, plan: list[Planned], answers: list[Answer], started
     phase.new_p95_ms = round(percentile(new, 0.95), 1)
     phase.replay_p50_ms = round(statistics.median(again), 1) if again else 0.0
     phase.replay_p95_ms = round(percentile(again, 0.95), 1)
+    by_second: dict[int, list[float]] = {}
+    for a in answers:
+        if a.status == 202:
+            second = int(a.scheduled - answers[0].scheduled)
+            by_second.setdefault(second, []).append((a.answered - a.scheduled) * 1000)
+    phase.p95_by_second = [
+        round(percentile(by_second.get(second, []), 0.95), 1)
+        for second in range(max(by_second, default=-1) + 1)
+    ]
     late = [(a.dispatched - a.scheduled) * 1000 for a in answers]
     phase.dispatch_late_p99_ms = round(percentile(late, 0.99), 1)
     phase.dispatch_late_max_ms = round(max(late), 1)
@@ -1223,6 +1233,10 @@ def _print(report: Report) -> None:
             f"{p.achieved_per_s:>10.1f} {p.p50_ms:>7.1f} {p.p95_ms:>7.1f} {p.p99_ms:>7.1f} "
             f"{p.max_ms:>7.1f} {p.replay_p95_ms:>10.1f}  {statuses}"
         )
+    print()
+    print("  answer p95 of the requests scheduled in each second of the phase, ms")
+    for p in report.phases:
+        print(f"  {p.name:<10} " + " ".join(f"{ms:.0f}" for ms in p.p95_by_second))
     print()
     print("  answer -> inbox (last of the 3 deliveries' delivered_at - answer's arrival), ms")
     header = (

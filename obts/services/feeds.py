@@ -38,7 +38,6 @@ from datetime import datetime
 from typing import Any, ClassVar
 
 from django.db import DatabaseError, IntegrityError, connection, models, transaction
-from django.db.models import Q
 from django.utils import timezone
 from rest_framework import serializers
 
@@ -53,6 +52,7 @@ from obts.services.intake import (
     check_batch_size,
     error_result,
     record_validator,
+    source_keys_condition,
     stale_reason,
 )
 from obts.services.plain_validation import plain_validator
@@ -196,15 +196,9 @@ class FeedKind:
         keys = set(keys)
         if not keys:
             return {}
-        by_system: dict[str, list[str]] = {}
-        for system, source_id in keys:
-            by_system.setdefault(system, []).append(source_id)
-        condition = Q()
-        for system, source_ids in by_system.items():
-            condition |= Q(source_system=system, source_id__in=source_ids)
         queryset = (
             self.model._default_manager.select_for_update(of=("self",))
-            .filter(condition)
+            .filter(source_keys_condition(self.model, keys))
             .order_by("pk")
         )
         if self.prefetch:

@@ -34,7 +34,7 @@ from datetime import date, datetime
 from typing import Any
 
 from django.db import DatabaseError, IntegrityError, connection, transaction
-from django.db.models import Prefetch, Q
+from django.db.models import Prefetch
 from django.utils import timezone
 from rest_framework import serializers
 
@@ -58,7 +58,9 @@ from obts.services.intake import (
     error_result,
     normalize_identifier,
     record_validator,
+    source_keys_condition,
     stale_reason,
+    stored_source_exists,
 )
 from obts.services.matching import (
     BatchCandidates,
@@ -186,19 +188,16 @@ def _persons_upsert(
 
 
 def _stored_sources(keys: set[SourceKey]) -> dict[SourceKey, PersonSource]:
-    if not keys:
+    # A batch of new sources (an arrest notice's subject, a new person's record) is the
+    # usual one: one light statement tells, and the locking read of stored sources with
+    # their person, which costs more to compile than to run, is skipped. A source another
+    # request stores meanwhile meets the unique constraint when this one inserts it, as it
+    # would after the locking read.
+    if not keys or not stored_source_exists(PersonSource, keys):
         return {}
-    by_system: dict[str, list[str]] = {}
-    for system, source_id in keys:
-        by_system.setdefault(system, []).append(source_id)
-    if not _any_stored(by_system):
-        return {}
-    condition = Q()
-    for system, source_ids in by_system.items():
-        condition |= Q(source_system=system, source_id__in=source_ids)
     queryset = (
         PersonSource.objects.select_for_update(of=("self",))
-        .filter(condition)
+        .filter(source_keys_condition(PersonSource, keys))
         .select_related("person")
         .prefetch_related(
             Prefetch("names", queryset=PersonName.objects.order_by("pk")),
@@ -209,28 +208,6 @@ def _stored_sources(keys: set[SourceKey]) -> dict[SourceKey, PersonSource]:
         .order_by("pk")
     )
     return {(source.source_system, source.source_id): source for source in queryset}
-
-
-def _any_stored(by_system: dict[str, list[str]]) -> bool:
-    """Whether any of these sources is stored. A batch of new sources (an arrest notice's
-    subject, a new person's record) is the usual one: one light statement tells, and the
-    locking read of stored sources with their person, which costs more to compile than
-    to run, is skipped. A source another request stores meanwhile meets the unique
-    constraint when this one inserts it, as it would after the locking read."""
-    quote = connection.ops.quote_name
-    table = quote(PersonSource._meta.db_table)
-    system, source = quote("source_system"), quote("source_id")
-    clauses, params = [], []
-    for name, source_ids in by_system.items():
-        placeholders = ", ".join(["%s"] * len(source_ids))
-        clauses.append(f"({system} = %s AND {source} IN ({placeholders}))")
-        params += [name, *source_ids]
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT 1 FROM {table} WHERE {' OR '.join(clauses)} LIMIT 1",  # noqa: S608
-            params,
-        )
-        return cursor.fetchone() is not None
 
 
 def _upsert_valid(
