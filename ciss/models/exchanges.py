@@ -63,7 +63,10 @@ class CourtLocation(models.Model):
 class Exchange(models.Model):
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     type = models.CharField(max_length=40, choices=ExchangeType.choices)
-    sender_agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="exchanges")
+    # No index of its own: exchange_idempotency and exchange_sender lead with it.
+    sender_agency = models.ForeignKey(
+        Agency, on_delete=models.PROTECT, related_name="exchanges", db_index=False
+    )
     api_client = models.ForeignKey(
         ApiClient, on_delete=models.PROTECT, null=True, blank=True, related_name="exchanges"
     )
@@ -242,9 +245,17 @@ class Delivery(models.Model):
     )
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    exchange = models.ForeignKey(Exchange, on_delete=models.CASCADE, related_name="deliveries")
+    # Neither has an index of its own: delivery_once leads with the exchange and
+    # delivery_inbox with the recipient (every delivery row is written twice, inserted
+    # and then delivered, so each index costs two entries per row).
+    exchange = models.ForeignKey(
+        Exchange, on_delete=models.CASCADE, related_name="deliveries", db_index=False
+    )
     recipient = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="deliveries"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="deliveries",
+        db_index=False,
     )
     agency = models.ForeignKey(
         Agency, on_delete=models.PROTECT, related_name="deliveries", help_text="At routing time."

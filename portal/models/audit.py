@@ -55,14 +55,26 @@ class Outcome(models.TextChoices):
 class AuditEvent(models.Model):
     seq = models.BigIntegerField(unique=True, editable=False)
     occurred_at = models.DateTimeField(default=timezone.now, db_index=True)
+    # Neither the actor nor the agency has an index of its own: audit_actor_time and
+    # audit_agency_time lead with them.
     actor = models.ForeignKey(
-        "portal.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        "portal.User",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
     )
     # The name typed or held at the time: kept for failed sign-ins of unknown names and
     # so the row still reads right if the account is renamed.
     actor_username = models.CharField(max_length=150, blank=True)
     agency = models.ForeignKey(
-        "portal.Agency", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        "portal.Agency",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
     )
     api_client = models.ForeignKey(
         "portal.ApiClient", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
