@@ -118,6 +118,22 @@ def test_record_many_appends_the_same_chain_as_one_record_each() -> None:
     assert first.hash == stored[0].hash
 
 
+def test_record_many_on_postgresql_takes_two_statements_whatever_the_count() -> None:
+    if connection.vendor != "postgresql":
+        pytest.skip("the two-statement append is PostgreSQL's")
+    audit.record("password.changed", username="pat")  # the chain's head exists
+    entries: list[audit.Entry] = [
+        {"action": "account.disabled", "username": f"user{n}"} for n in range(5)
+    ]
+
+    with CaptureQueriesContext(connection) as queries:
+        events = audit.record_many(entries)
+
+    assert len(queries.captured_queries) == 2
+    assert [event.seq for event in events] == [2, 3, 4, 5, 6]
+    assert audit.verify_chain().ok
+
+
 def test_record_names_the_actors_agency_without_loading_it() -> None:
     officer = UserFactory.create()
     actor = User.objects.get(pk=officer.pk)  # as a request loads it: the agency not read
