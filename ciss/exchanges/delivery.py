@@ -17,8 +17,8 @@ from typing import Any
 
 from django.conf import settings
 from django.core.mail import send_mail
-from django.db import transaction
-from django.db.models import Count, F, Max, Q
+from django.db import connection, transaction
+from django.db.models import F, Max, Q
 from django.urls import reverse
 from django.utils import timezone
 
@@ -96,12 +96,13 @@ def exchanges_deliver(*, exchange_ids: list[int]) -> list[int]:
             names.setdefault(d.exchange_id, {"delivered": [], "failed": []})[outcome].append(
                 d.recipient.username
             )
-    exchanges = exchanges_status_refresh(sorted(names))
+    public_ids = _refresh_statuses(sorted(names))
     audit.record_many(
         [
             {
                 "action": "ciss.exchange.delivered",
-                "target": exchanges[exchange_id],
+                "object_type": Exchange._meta.label_lower,
+                "object_id": str(public_ids[exchange_id]),
                 "details": names[exchange_id],
             }
             for exchange_id in sorted(names)
@@ -124,33 +125,47 @@ def exchange_status_refresh(exchange_id: int) -> Exchange:
 
 
 def exchanges_status_refresh(exchange_ids: list[int]) -> dict[int, Exchange]:
-    """Recompute the exchanges' statuses from their deliveries: one read of the counts,
-    one UPDATE per status that changed. Returns the exchanges by id."""
+    """Recompute the exchanges' statuses from their deliveries. Returns the exchanges by
+    id, as stored after the refresh."""
+    _refresh_statuses(exchange_ids)
     # Without the submitted payload and the answer: their JSON is the most of a row.
-    exchanges = {
+    return {
         exchange.pk: exchange
         for exchange in Exchange.objects.filter(pk__in=exchange_ids).defer("payload", "answer")
     }
-    counts = {
-        row["exchange_id"]: row
-        for row in Delivery.objects.filter(exchange_id__in=exchange_ids)
-        .values("exchange_id")
-        .annotate(
-            total=Count("pk"),
-            pending=Count("pk", filter=Q(status=DeliveryStatus.PENDING)),
-            failed=Count("pk", filter=Q(status=DeliveryStatus.FAILED)),
-        )
-        .order_by()
-    }
+
+
+def _refresh_statuses(exchange_ids: list[int]) -> dict[int, Any]:
+    """Recompute the exchanges' statuses from their deliveries: one read of each
+    exchange's status and delivery counts, one UPDATE per status that changed. Returns
+    each exchange's public id. (Each delivery runs this: built as the ORM would build it,
+    the read alone was a tenth of the worker's CPU.)"""
+    if not exchange_ids:
+        return {}
+    quote = connection.ops.quote_name
+    exchange, delivery = Exchange._meta.db_table, Delivery._meta.db_table
+    placeholders = ", ".join(["%s"] * len(exchange_ids))
+    sql = (
+        f"SELECT e.id, e.public_id, e.status, COUNT(d.id), "  # noqa: S608
+        "COALESCE(SUM(CASE WHEN d.status = %s THEN 1 ELSE 0 END), 0), "
+        "COALESCE(SUM(CASE WHEN d.status = %s THEN 1 ELSE 0 END), 0) "
+        f"FROM {quote(exchange)} e LEFT JOIN {quote(delivery)} d ON d.exchange_id = e.id "
+        f"WHERE e.id IN ({placeholders}) GROUP BY e.id, e.public_id, e.status"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [DeliveryStatus.PENDING, DeliveryStatus.FAILED, *exchange_ids])
+        rows = cursor.fetchall()
+    public_id = Exchange._meta.get_field("public_id")
+    found: dict[int, Any] = {}
     changed: dict[str, list[int]] = {}
-    for exchange_id, exchange in exchanges.items():
-        status = _status(counts.get(exchange_id))
-        if exchange.status != status:
-            exchange.status = status
+    for exchange_id, public, was, total, pending, failed in rows:
+        found[exchange_id] = public_id.to_python(public)
+        status = _status({"total": total, "pending": pending, "failed": failed})
+        if was != status:
             changed.setdefault(status, []).append(exchange_id)
     for status, ids in changed.items():
         Exchange.objects.filter(pk__in=ids).update(status=status)
-    return exchanges
+    return found
 
 
 def _status(counts: Mapping[str, Any] | None) -> str:

@@ -81,7 +81,14 @@ def test_a_lot_is_delivered_in_the_same_statements_whatever_its_size(
     assert sorted(emailed) == sorted(clerk_rows.values_list("pk", flat=True))
     assert set(Delivery.objects.values_list("status", flat=True)) == {DeliveryStatus.DELIVERED}
     assert set(Exchange.objects.values_list("status", flat=True)) == {ExchangeStatus.DELIVERED}
-    audited = AuditEvent.objects.filter(action="ciss.exchange.delivered").order_by("pk").last()
+    delivered_rows = AuditEvent.objects.filter(action="ciss.exchange.delivered")
+    assert sorted(delivered_rows.values_list("object_type", "object_id")) == sorted(
+        ("ciss.exchange", str(public_id))
+        for public_id in Exchange.objects.filter(pk__in=small + large).values_list(
+            "public_id", flat=True
+        )
+    )
+    audited = delivered_rows.order_by("pk").last()
     assert audited is not None
     assert sorted(audited.details["delivered"]) == sorted(
         [court.clerk.username, court.second_clerk.username, court.prosecutor.username]
