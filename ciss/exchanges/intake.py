@@ -321,12 +321,13 @@ def _route_and_store(
         }
         routed.append(recipients)
     exchanges = Exchange.objects.bulk_create([exchange for exchange, _, _ in stored])
+    # By ids: assigning the related objects checks and caches each of them, row by row.
     Delivery.objects.bulk_create(
         Delivery(
-            exchange=exchange,
-            recipient=recipient.user,
-            agency=recipient.agency,
-            rule=recipient.rule,
+            exchange_id=exchange.pk,
+            recipient_id=recipient.user.pk,
+            agency_id=recipient.agency.pk,
+            rule_id=recipient.rule.pk,
             created_at=exchange.received_at,
         )
         for exchange, recipients in zip(exchanges, routed, strict=True)
