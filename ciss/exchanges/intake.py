@@ -39,6 +39,7 @@ from obts.services.intake import APPLIED, Outcome, RecordResult, Submitter
 from obts.services.persons import persons_upsert
 from obts.services.status_refresh import persons_refresh
 from portal import audit
+from portal.bulk_insert import bulk_insert
 from portal.models import ApiClient
 
 logger = logging.getLogger(__name__)
@@ -320,18 +321,20 @@ def _route_and_store(
             ],
         }
         routed.append(recipients)
-    exchanges = Exchange.objects.bulk_create([exchange for exchange, _, _ in stored])
+    exchanges = bulk_insert([exchange for exchange, _, _ in stored])
     # By ids: assigning the related objects checks and caches each of them, row by row.
-    Delivery.objects.bulk_create(
-        Delivery(
-            exchange_id=exchange.pk,
-            recipient_id=recipient.user.pk,
-            agency_id=recipient.agency.pk,
-            rule_id=recipient.rule.pk,
-            created_at=exchange.received_at,
-        )
-        for exchange, recipients in zip(exchanges, routed, strict=True)
-        for recipient in recipients
+    bulk_insert(
+        [
+            Delivery(
+                exchange_id=exchange.pk,
+                recipient_id=recipient.user.pk,
+                agency_id=recipient.agency.pk,
+                rule_id=recipient.rule.pk,
+                created_at=exchange.received_at,
+            )
+            for exchange, recipients in zip(exchanges, routed, strict=True)
+            for recipient in recipients
+        ]
     )
     audit.record_many(
         [

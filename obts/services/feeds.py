@@ -58,6 +58,7 @@ from obts.services.intake import (
 from obts.services.plain_validation import plain_validator
 from obts.services.status_refresh import persons_refresh
 from portal import audit
+from portal.bulk_insert import bulk_insert
 from portal.collector import collector_paused
 
 PROVENANCE_FIELDS = frozenset({"id", "source_system", "source_id", "as_of", "received_at"})
@@ -144,7 +145,7 @@ class FeedKind:
             for write in writes
             if write.instance is None
         ]
-        self.model._default_manager.bulk_create(created)
+        bulk_insert(created)
         changed = [write for write in writes if write.instance is not None]
         names = [[*write.provenance, *write.values] for write in changed]
         if len(changed) > 1 and connection.vendor == "postgresql" and _all_same(names):

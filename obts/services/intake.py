@@ -181,7 +181,7 @@ def _source_keys_sql(
 ) -> tuple[str, tuple[list[str], list[str]]]:
     quote = connection.ops.quote_name
     table = quote(model._meta.db_table)
-    pk = quote(model._meta.pk.column)  # type: ignore[union-attr]
+    pk = quote(str(model._meta.pk.column))
     sql = (
         f"SELECT r.{pk} FROM unnest(%s::varchar[], %s::varchar[]) AS k(system, id) "  # noqa: S608
         f"JOIN {table} r ON r.{quote('source_system')} = k.system "

@@ -73,6 +73,7 @@ from obts.services.person_schemas import PersonInputSerializer
 from obts.services.plain_validation import plain_validator
 from obts.services.status_refresh import persons_refresh
 from portal import audit, pg
+from portal.bulk_insert import bulk_insert
 from portal.collector import collector_paused
 
 PERSON_ATTRIBUTES = (
@@ -379,7 +380,7 @@ def _write_new(
     of ``waiting``, one statement each (the matched persons' changed attributes one
     ``UPDATE`` each, in order); the results, and the keys stored (name ids, keys)."""
     linked = Person.objects.in_bulk({new.match.person_id for new in waiting} - {None})
-    created = Person.objects.bulk_create(
+    created = bulk_insert(
         [Person(**new.record.attributes) for new in waiting if new.match.person_id is None]
     )
     fresh = iter(created)
@@ -395,7 +396,7 @@ def _write_new(
                 setattr(person, name, value)
             person.save(update_fields=[*attributes, "updated_at"])
         persons.append(person)
-    sources = PersonSource.objects.bulk_create(
+    sources = bulk_insert(
         [
             PersonSource(
                 person=person,
@@ -596,7 +597,7 @@ def _add_names(
     """Each source's names (the first primary when ``primary``) with their keys; the keys
     stored, as a column of name ids and one of keys. ``hashes`` holds each name's key
     hashes, in the same order, where already worked out."""
-    rows = PersonName.objects.bulk_create(
+    rows = bulk_insert(
         [
             PersonName(
                 person=person,
@@ -649,7 +650,7 @@ def insert_name_keys(name_ids: Sequence[int], keys: Sequence[int]) -> None:
 
 
 def _add_identifiers(owners: list[tuple[Person, PersonSource, set[IdentifierRow]]]) -> None:
-    PersonIdentifier.objects.bulk_create(
+    bulk_insert(
         [
             PersonIdentifier(person=person, source=source, kind=kind, value=value, state=state)
             for person, source, identifiers in owners
@@ -659,7 +660,7 @@ def _add_identifiers(owners: list[tuple[Person, PersonSource, set[IdentifierRow]
 
 
 def _add_addresses(owners: list[tuple[Person, PersonSource, list[AddressRow]]]) -> None:
-    Address.objects.bulk_create(
+    bulk_insert(
         [
             Address(
                 person=person, source=source, **dict(zip(ADDRESS_FIELDS, row, strict=True))

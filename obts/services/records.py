@@ -36,6 +36,7 @@ from obts.services.record_schemas import (
     WarrantFeedSerializer,
 )
 from obts.timecalc import person_sentences_recalculate
+from portal.bulk_insert import bulk_insert
 
 logger = logging.getLogger(__name__)
 
@@ -78,7 +79,7 @@ class CaseKind(FeedKind):
         updated = [case.pk for write, case in zip(writes, cases, strict=True) if write.instance]
         if updated:
             Charge.objects.filter(case_id__in=updated).delete()
-        charges = Charge.objects.bulk_create(
+        charges = bulk_insert(
             [
                 Charge(case=case, **charge)
                 for write, case in zip(writes, cases, strict=True)
