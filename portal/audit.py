@@ -94,7 +94,7 @@ def record(action: str, **fields: Unpack[EventFields]) -> AuditEvent:
     # No savepoint inside the caller's transaction: a failure here fails the caller's
     # work too (nothing is kept unaudited), and a savepoint would cost two statements.
     with transaction.atomic(savepoint=False):
-        if connection.vendor == "postgresql" and _append_in_two_statements(event):
+        if connection.vendor == "postgresql" and _append_in_two_statements([event]):
             return event
         head, _ = AuditChainHead.objects.select_for_update().get_or_create(pk=1)
         _link(event, head)
@@ -114,7 +114,7 @@ def record_many(entries: Sequence[Entry]) -> list[AuditEvent]:
     if not events:
         return events
     with transaction.atomic(savepoint=False):
-        if connection.vendor == "postgresql" and _append_many_in_two_statements(events):
+        if connection.vendor == "postgresql" and _append_in_two_statements(events):
             return events
         head, _ = AuditChainHead.objects.select_for_update().get_or_create(pk=1)
         for event in events:
@@ -173,17 +173,20 @@ def _link(event: AuditEvent, head: AuditChainHead) -> None:
 @functools.cache
 def _append_statements() -> tuple[str, str]:
     """The two statements of :func:`_append_in_two_statements`, built from the models'
-    own table and column names (no outside input reaches them)."""
+    own table and column names (no outside input reaches them): the head locked, then
+    the events as one array per column, inserted in one go, and the head moved to the
+    last of them."""
     quote = connection.ops.quote_name
     head_table = quote(AuditChainHead._meta.db_table)
     event_table = quote(AuditEvent._meta.db_table)
     columns = ", ".join(quote(str(_CONCRETE[name].column)) for name in _EVENT_FIELDS)
-    values = ", ".join("%s::jsonb" if name == "details" else "%s" for name in _EVENT_FIELDS)
+    arrays = ", ".join(f"%s::{_CONCRETE[name].db_type(connection)}[]" for name in _EVENT_FIELDS)
     lock_head = f"SELECT seq, hash FROM {head_table} WHERE id = 1 FOR UPDATE"  # noqa: S608
     append = (
-        f"WITH event AS (INSERT INTO {event_table} ({columns}) VALUES ({values}) "  # noqa: S608
-        f"RETURNING id) UPDATE {head_table} SET seq = %s, hash = %s WHERE id = 1 "
-        "RETURNING (SELECT id FROM event)"
+        f"WITH event AS (INSERT INTO {event_table} ({columns}) "  # noqa: S608
+        f"SELECT * FROM unnest({arrays}) RETURNING id, seq) "
+        f"UPDATE {head_table} SET seq = %s, hash = %s WHERE id = 1 "
+        "RETURNING (SELECT array_agg(id ORDER BY seq) FROM event)"
     )
     return lock_head, append
 
@@ -209,55 +212,14 @@ _CONCRETE = {field.name: field for field in AuditEvent._meta.concrete_fields}
 _EVENT_ATTNAMES = [(name, _CONCRETE[name].attname) for name in _EVENT_FIELDS]
 
 
-def _append_in_two_statements(event: AuditEvent) -> bool:
-    """On PostgreSQL, every request that looks at a record appends an event: lock the
-    chain's head, then insert the event and move the head in one statement (a
-    data-modifying WITH), where the ORM takes three. False, with nothing written, when
-    the head does not exist yet (the ORM path creates it)."""
+def _append_in_two_statements(events: list[AuditEvent]) -> bool:
+    """On PostgreSQL, every request that looks at a record appends an event, and every
+    lot of arrest notices and every delivery appends several while the others wait for
+    the chain's head: lock the head, then insert the events and move the head in one
+    statement (a data-modifying WITH), where the ORM takes three and builds each row
+    field by field. False, with nothing written, when the head does not exist yet (the
+    ORM path creates it)."""
     lock_head, append = _append_statements()
-    with connection.cursor() as cursor:
-        cursor.execute(lock_head)
-        row = cursor.fetchone()
-        if row is None:
-            return False
-        event.seq = row[0] + 1
-        event.prev_hash = row[1]
-        event.hash = event.compute_hash()
-        values = [
-            json.dumps(event.details) if name == "details" else getattr(event, attname)
-            for name, attname in _EVENT_ATTNAMES
-        ]
-        cursor.execute(append, [*values, event.seq, event.hash])
-        (event.pk,) = cursor.fetchone()
-    event._state.adding = False
-    event._state.db = connection.alias
-    return True
-
-
-@functools.cache
-def _append_many_statement() -> str:
-    """The second statement of :func:`_append_many_in_two_statements`: the events as one
-    array per column, inserted in one go, and the head moved to the last of them."""
-    quote = connection.ops.quote_name
-    head_table = quote(AuditChainHead._meta.db_table)
-    event_table = quote(AuditEvent._meta.db_table)
-    columns = ", ".join(quote(str(_CONCRETE[name].column)) for name in _EVENT_FIELDS)
-    arrays = ", ".join(f"%s::{_CONCRETE[name].db_type(connection)}[]" for name in _EVENT_FIELDS)
-    return (
-        f"WITH event AS (INSERT INTO {event_table} ({columns}) "  # noqa: S608
-        f"SELECT * FROM unnest({arrays}) RETURNING id, seq) "
-        f"UPDATE {head_table} SET seq = %s, hash = %s WHERE id = 1 "
-        "RETURNING (SELECT array_agg(id ORDER BY seq) FROM event)"
-    )
-
-
-def _append_many_in_two_statements(events: list[AuditEvent]) -> bool:
-    """``_append_in_two_statements`` for several events: the head locked, then every
-    event inserted and the head moved in one statement. The ORM's path takes three
-    statements and builds each row field by field, while every lot of arrest notices and
-    every delivery waits for the head. False, with nothing written, when the head does
-    not exist yet."""
-    lock_head, _ = _append_statements()
     with connection.cursor() as cursor:
         cursor.execute(lock_head)
         row = cursor.fetchone()
@@ -275,7 +237,7 @@ def _append_many_in_two_statements(events: list[AuditEvent]) -> bool:
             else [getattr(event, attname) for event in events]
             for name, attname in _EVENT_ATTNAMES
         ]
-        cursor.execute(_append_many_statement(), [*columns, seq, prev_hash])
+        cursor.execute(append, [*columns, seq, prev_hash])
         (ids,) = cursor.fetchone()
     for event, pk in zip(events, ids, strict=True):
         event.pk = pk
