@@ -19,7 +19,7 @@ import hashlib
 import json
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -228,7 +228,9 @@ def accept_arrests(
         _new_exchange(payload, key=key, digest=digest, api_client=api_client)
         for payload, key, digest in items
     ]
-    submitter = _submitter(api_client)
+    # A refused write refuses the lot: the caller rolls it back and takes each notice on
+    # its own path, where the refusal becomes that notice's answer.
+    submitter = replace(_submitter(api_client), all_or_nothing=True)
     subjects = persons_upsert(
         [
             _subject_record(exchange, payload.get("subject") or {})

@@ -315,9 +315,11 @@ def _upsert_valid(
 
     if writes:
         try:
-            with transaction.atomic():
+            with transaction.atomic(savepoint=not submitter.all_or_nothing):
                 written = kind.write_many(writes)
         except DatabaseError:
+            if submitter.all_or_nothing:  # the caller's transaction is rolled back whole
+                raise
             # Something in the lot was refused: the savepoint rolled it all back, and the
             # in-memory copies may hold refused values. Redo them one by one.
             for write in writes:

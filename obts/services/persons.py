@@ -230,7 +230,7 @@ def _upsert_valid(
         if keys[(record.source_system, record.source_id)] == 1
         and (record.source_system, record.source_id) not in stored
     )
-    new = _NewSources(stored, now, holders, candidates)
+    new = _NewSources(stored, now, holders, candidates, submitter.all_or_nothing)
     for index, record in valid:
         key = (record.source_system, record.source_id)
         # Later records look this one's identifiers up in the database, not in the
@@ -297,8 +297,10 @@ class _NewSources:
         now: datetime,
         holders: IdentifierHolders,
         candidates: BatchCandidates,
+        all_or_nothing: bool = False,
     ) -> None:
         self.stored, self.now = stored, now
+        self.all_or_nothing = all_or_nothing
         self.holders, self.candidates = holders, candidates
         self.waiting: list[_NewSource] = []
         self.keys: set[int] = set()  # the key hashes the waiting records' names store
@@ -330,9 +332,11 @@ class _NewSources:
         if not waiting:
             return []
         try:
-            with transaction.atomic():
+            with transaction.atomic(savepoint=not self.all_or_nothing):
                 results, keys = _write_new(waiting, self.now)
         except DatabaseError:
+            if self.all_or_nothing:  # the caller's transaction is rolled back whole
+                raise
             self.candidates.forget()
             results = []
             for new in waiting:

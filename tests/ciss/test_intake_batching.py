@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from django.core import mail
-from django.db import connection
+from django.db import IntegrityError, connection, transaction
 from django.test import TestCase
 from django.test.utils import CaptureQueriesContext
 
@@ -27,6 +27,8 @@ from ciss.models import (
     SubscriptionAlert,
 )
 from obts.models import Case, Person
+from obts.services import persons
+from portal import audit
 from portal.models import ApiClient, AuditEvent
 from portal.roles import Claim, Role
 from tests.ciss.exchange_factories import POLICE_ORI, Court, court_setup, notice
@@ -125,6 +127,38 @@ def test_a_refused_record_refuses_the_lot_and_writes_nothing(court: Court) -> No
     # The first notice's subject was written before the second was refused: undone.
     assert Person.objects.count() == 0
     assert Exchange.objects.count() == 0
+
+
+def test_a_lot_writes_without_savepoints_of_its_own(court: Court) -> None:
+    audit.record("password.changed", username="pat")  # the audit chain's head exists
+    items = [(payload, str(uuid.uuid4()), intake.body_hash(payload)) for payload in _notices()]
+
+    with transaction.atomic(), CaptureQueriesContext(connection) as queries:
+        intake.accept_arrests(items, _client())
+
+    assert [q["sql"] for q in queries.captured_queries if "SAVEPOINT" in q["sql"]] == []
+    assert Exchange.objects.count() == 3
+
+
+def test_a_write_the_database_refuses_refuses_the_lot_then_each_is_accepted_alone(
+    court: Court, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client = _client()
+    items = [(payload, str(uuid.uuid4()), intake.body_hash(payload)) for payload in _notices()]
+
+    def refused(*args: Any, **kwargs: Any) -> Any:
+        raise IntegrityError('duplicate key value violates unique constraint "person_source"')
+
+    with monkeypatch.context() as patched:
+        patched.setattr(persons, "_write_new", refused)
+        with pytest.raises(IntegrityError):
+            intake._accept_together(items, client)
+    assert (Person.objects.count(), Exchange.objects.count()) == (0, 0)
+
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        answers = [intake._accept_alone(*item, client).answer for item in items]
+    assert [answer["status"] for answer in answers] == ["accepted"] * 3
+    assert Exchange.objects.count() == 3
 
 
 def test_a_lot_answers_replays_from_one_look_up_of_its_keys(court: Court) -> None:
