@@ -4,14 +4,15 @@
 Every arrest notice writes a dozen rows (its subject's person, source, names, address
 and identifiers, its case and charges, the exchange and a delivery per recipient), all in
 batches. ``bulk_create`` prepares each value of each row through three or four field
-methods and the SQL compiler: under load a sixth of the web process's CPU. Here, on
+methods and the SQL compiler: for ten persons and their ten sources it takes a third
+more CPU than this (bench/README.md, exchanges runs 48-63). Here, on
 PostgreSQL, each column's values are gathered in one pass and sent as one array per
 column (``INSERT ... SELECT * FROM unnest(...)``, as ``bulk_create`` itself sends them);
 a value of the plain Python type its field stores (a ``str`` for a text column, an
 ``int`` for an integer or a key, an aware ``datetime``, a ``UUID``) goes as it is, and
 every other value (JSON, decimals, a value of another type) through the field's own
-preparation. Elsewhere, and for models with fields this does not know, it is
-``bulk_create``.
+preparation. Elsewhere, for objects given their own automatic keys, and for models
+with fields this does not know, it is ``bulk_create``.
 
 Like ``bulk_create``: no ``save()``, no signals, the primary keys set on the objects in
 order, ``auto_now``/``auto_now_add`` applied; a refused row fails the whole statement.
@@ -38,9 +39,7 @@ _PLAIN: tuple[tuple[type[models.Field[Any, Any]], frozenset[type]], ...] = (
     (models.DateField, frozenset({date})),
     (models.UUIDField, frozenset({uuid.UUID})),
     (models.FloatField, frozenset({float, int})),
-    (models.AutoField, frozenset({int})),
-    (models.BigAutoField, frozenset({int})),
-    (models.IntegerField, frozenset({int})),  # and its Big, Small, Positive kinds
+    (models.IntegerField, frozenset({int})),  # and its Auto, Big, Small, Positive kinds
 )
 
 
@@ -57,6 +56,7 @@ class _Column:
 class _Plan:
     sql: str
     columns: tuple[_Column, ...]
+    numbered: bool  # the database gives the primary key
 
 
 def bulk_insert(objs: Sequence[M]) -> list[M]:
@@ -67,6 +67,8 @@ def bulk_insert(objs: Sequence[M]) -> list[M]:
         return objs
     model = type(objs[0])
     plan = _plan(model) if connection.vendor == "postgresql" else None
+    if plan is not None and plan.numbered and any(obj.pk is not None for obj in objs):
+        plan = None  # keys given where the database numbers rows: bulk_create keeps them
     if plan is None:
         return list(model._default_manager.bulk_create(objs))
     arrays = []
@@ -117,9 +119,12 @@ def _plan(model: type[models.Model]) -> _Plan | None:
     (a database default, a generated field, a type without a PostgreSQL name)."""
     quote = connection.ops.quote_name
     pk = _pk(model)
+    if isinstance(pk, models.CompositePrimaryKey):
+        return None
+    numbered = isinstance(pk, models.AutoField | models.BigAutoField | models.SmallAutoField)
     columns = []
     for field in model._meta.concrete_fields:
-        if field is pk and isinstance(field, models.AutoField | models.BigAutoField):
+        if field is pk and numbered:
             continue  # the database numbers the rows
         if field.db_default is not models.NOT_PROVIDED or field.generated:
             return None
@@ -141,7 +146,7 @@ def _plan(model: type[models.Model]) -> _Plan | None:
         f"INSERT INTO {quote(model._meta.db_table)} ({names}) "  # noqa: S608 (model names)
         f"SELECT * FROM unnest({arrays}) RETURNING {quote(str(pk.column))}"
     )
-    return _Plan(sql=sql, columns=tuple(columns))
+    return _Plan(sql=sql, columns=tuple(columns), numbered=numbered)
 
 
 def _pk(model: type[models.Model]) -> models.Field[Any, Any]:

@@ -90,5 +90,12 @@ def test_a_refused_row_writes_none_of_the_others() -> None:
     assert list(PersonSource.objects.values_list("source_id", flat=True)) == ["A-1"]
 
 
+def test_keys_given_by_the_caller_are_kept() -> None:
+    [person] = bulk_insert([Person(pk=4242, sex="M")])
+
+    assert person.pk == 4242
+    assert Person.objects.get(pk=4242).sex == "M"
+
+
 def test_nothing_to_insert() -> None:
     assert bulk_insert([]) == []
